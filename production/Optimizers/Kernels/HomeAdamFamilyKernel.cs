@@ -1,0 +1,155 @@
+using System.Numerics;
+using Optimizers.Numerics;
+using Optimizers.Storage;
+
+namespace Optimizers.Kernels;
+
+/// <summary>
+/// AdamSRF, HomeAdam and HomeAdamEW (paper-notes/homeadam.md, Algorithms 1–3) with upstream's rounding
+/// sequence (paper-notes/operation-sequences.md). The scalar loops here are the ground truth.
+/// </summary>
+public static class HomeAdamFamilyKernel
+{
+    /// <summary>
+    /// One fused pass over one tensor segment: moments, then the parameter update under <paramref name="rule"/>.
+    /// Returns how many elements took the adaptive branch.
+    /// </summary>
+    public static long Step(TensorBuffer param, TensorBuffer grad, int paramOffset, TensorBuffer m, TensorBuffer v, int stateOffset, int length,
+        in HomeAdamScalars s, BranchRule rule, KernelPath path = KernelPath.Auto)
+    {
+        Check(param, grad, paramOffset, m, v, stateOffset, length);
+        return (param.DType, m.DType) switch
+        {
+            (DType.Float32, DType.Float32) => Fused<float, F32, float, F32, float>(param, grad, paramOffset, m, v, stateOffset, length, s, rule),
+            (DType.Float32, DType.Float64) => Fused<float, F32, double, F64, double>(param, grad, paramOffset, m, v, stateOffset, length, s, rule),
+            (DType.Float32, DType.Float16) => Fused<float, F32, Half, F16, float>(param, grad, paramOffset, m, v, stateOffset, length, s, rule),
+            (DType.Float32, DType.BFloat16) => Fused<float, F32, BFloat16, BF16, float>(param, grad, paramOffset, m, v, stateOffset, length, s, rule),
+            (DType.Float64, DType.Float32) => Fused<double, F64, float, F32, float>(param, grad, paramOffset, m, v, stateOffset, length, s, rule),
+            (DType.Float64, DType.Float64) => Fused<double, F64, double, F64, double>(param, grad, paramOffset, m, v, stateOffset, length, s, rule),
+            (DType.Float64, DType.Float16) => Fused<double, F64, Half, F16, float>(param, grad, paramOffset, m, v, stateOffset, length, s, rule),
+            (DType.Float64, DType.BFloat16) => Fused<double, F64, BFloat16, BF16, float>(param, grad, paramOffset, m, v, stateOffset, length, s, rule),
+            _ => throw new ArgumentException($"Unsupported dtypes: parameter {param.DType}, state {m.DType}.", nameof(param)),
+        };
+    }
+
+    /// <summary>
+    /// HomeAdam's first pass over one segment: the moment update only. Returns the minimum stored second
+    /// moment of the segment (NaN if any element is NaN; +∞ for an empty segment).
+    /// </summary>
+    public static double UpdateMoments(TensorBuffer grad, int paramOffset, TensorBuffer m, TensorBuffer v, int stateOffset, int length,
+        in HomeAdamScalars s, KernelPath path = KernelPath.Auto)
+    {
+        return (grad.DType, m.DType) switch
+        {
+            (DType.Float32, DType.Float32) => Moments<float, F32, float, F32, float>(grad, paramOffset, m, v, stateOffset, length, s),
+            (DType.Float32, DType.Float64) => Moments<float, F32, double, F64, double>(grad, paramOffset, m, v, stateOffset, length, s),
+            (DType.Float32, DType.Float16) => Moments<float, F32, Half, F16, float>(grad, paramOffset, m, v, stateOffset, length, s),
+            (DType.Float32, DType.BFloat16) => Moments<float, F32, BFloat16, BF16, float>(grad, paramOffset, m, v, stateOffset, length, s),
+            (DType.Float64, DType.Float32) => Moments<double, F64, float, F32, float>(grad, paramOffset, m, v, stateOffset, length, s),
+            (DType.Float64, DType.Float64) => Moments<double, F64, double, F64, double>(grad, paramOffset, m, v, stateOffset, length, s),
+            (DType.Float64, DType.Float16) => Moments<double, F64, Half, F16, float>(grad, paramOffset, m, v, stateOffset, length, s),
+            (DType.Float64, DType.BFloat16) => Moments<double, F64, BFloat16, BF16, float>(grad, paramOffset, m, v, stateOffset, length, s),
+            _ => throw new ArgumentException($"Unsupported dtypes: gradient {grad.DType}, state {m.DType}.", nameof(grad)),
+        };
+    }
+
+    /// <summary>HomeAdam's second pass over one segment: the parameter update from already-updated moments.</summary>
+    public static long Apply(TensorBuffer param, int paramOffset, TensorBuffer m, TensorBuffer v, int stateOffset, int length,
+        in HomeAdamScalars s, BranchRule rule, KernelPath path = KernelPath.Auto)
+    {
+        return (param.DType, m.DType) switch
+        {
+            (DType.Float32, DType.Float32) => ApplyCore<float, F32, float, F32, float>(param, paramOffset, m, v, stateOffset, length, s, rule),
+            (DType.Float32, DType.Float64) => ApplyCore<float, F32, double, F64, double>(param, paramOffset, m, v, stateOffset, length, s, rule),
+            (DType.Float32, DType.Float16) => ApplyCore<float, F32, Half, F16, float>(param, paramOffset, m, v, stateOffset, length, s, rule),
+            (DType.Float32, DType.BFloat16) => ApplyCore<float, F32, BFloat16, BF16, float>(param, paramOffset, m, v, stateOffset, length, s, rule),
+            (DType.Float64, DType.Float32) => ApplyCore<double, F64, float, F32, float>(param, paramOffset, m, v, stateOffset, length, s, rule),
+            (DType.Float64, DType.Float64) => ApplyCore<double, F64, double, F64, double>(param, paramOffset, m, v, stateOffset, length, s, rule),
+            (DType.Float64, DType.Float16) => ApplyCore<double, F64, Half, F16, float>(param, paramOffset, m, v, stateOffset, length, s, rule),
+            (DType.Float64, DType.BFloat16) => ApplyCore<double, F64, BFloat16, BF16, float>(param, paramOffset, m, v, stateOffset, length, s, rule),
+            _ => throw new ArgumentException($"Unsupported dtypes: parameter {param.DType}, state {m.DType}.", nameof(param)),
+        };
+    }
+
+    static void Check(TensorBuffer param, TensorBuffer grad, int paramOffset, TensorBuffer m, TensorBuffer v, int stateOffset, int length)
+    {
+        if (grad.DType != param.DType) throw new ArgumentException($"Gradient dtype {grad.DType} differs from parameter dtype {param.DType}.", nameof(grad));
+        if (v.DType != m.DType) throw new ArgumentException($"exp_avg_sq dtype {v.DType} differs from exp_avg dtype {m.DType}.", nameof(v));
+        if ((uint)paramOffset > (uint)param.Length || (uint)length > (uint)(param.Length - paramOffset) || length > grad.Length - paramOffset)
+            throw new ArgumentOutOfRangeException(nameof(length), $"Segment [{paramOffset}, {paramOffset + length}) is outside the parameter arena of {param.Length} elements.");
+        if ((uint)stateOffset > (uint)m.Length || (uint)length > (uint)(m.Length - stateOffset) || length > v.Length - stateOffset)
+            throw new ArgumentOutOfRangeException(nameof(length), $"Segment [{stateOffset}, {stateOffset + length}) is outside the state arena of {m.Length} elements.");
+    }
+
+    // ---- the formula, scalar: the ground truth -------------------------------------------------
+
+    // m ← lerp(m, g, w) as torch 1.13 rounds it: one fused multiply-add, branch chosen by w.
+    static TC Lerp<TC>(TC m, TC g, TC w, TC oneMinusW, bool lowWeight) where TC : unmanaged, IFloatingPointIeee754<TC>
+        => lowWeight ? TC.FusedMultiplyAdd(w, g - m, m) : TC.FusedMultiplyAdd(-(g - m), oneMinusW, g);
+
+    static long Fused<TP, TPE, TS, TSE, TC>(TensorBuffer param, TensorBuffer grad, int po, TensorBuffer m, TensorBuffer v, int so, int n, in HomeAdamScalars s, BranchRule rule)
+        where TP : unmanaged, IFloatingPointIeee754<TP> where TPE : IElement<TP, TP>
+        where TS : unmanaged where TSE : IElement<TS, TC>
+        where TC : unmanaged, IFloatingPointIeee754<TC>
+    {
+        Moments<TP, TPE, TS, TSE, TC>(grad, po, m, v, so, n, s);
+        return ApplyCore<TP, TPE, TS, TSE, TC>(param, po, m, v, so, n, s, rule);
+    }
+
+    static double Moments<TP, TPE, TS, TSE, TC>(TensorBuffer grad, int po, TensorBuffer m, TensorBuffer v, int so, int n, in HomeAdamScalars s)
+        where TP : unmanaged, IFloatingPointIeee754<TP> where TPE : IElement<TP, TP>
+        where TS : unmanaged where TSE : IElement<TS, TC>
+        where TC : unmanaged, IFloatingPointIeee754<TC>
+    {
+        var g = grad.Span<TP>(po, n);
+        var ms = m.Span<TS>(so, n);
+        var vs = v.Span<TS>(so, n);
+        TC w = TSE.Scalar(s.LerpWeight), oneMinusW = TC.One - w;
+        bool lowWeight = w < TC.CreateTruncating(0.5);
+        TC beta2 = TSE.Scalar(s.Beta2), oneMinusBeta2 = TSE.Scalar(s.OneMinusBeta2);
+        TC min = TC.PositiveInfinity;
+        for (int i = 0; i < n; i++)
+        {
+            // grad.to(state_dtype): stored-type rounding, then widened to the compute type.
+            TC gi = TSE.Load(TSE.Store(TC.CreateTruncating(g[i])));
+            TC mi = Lerp(TSE.Load(ms[i]), gi, w, oneMinusW, lowWeight);
+            TC vi = TC.FusedMultiplyAdd(oneMinusBeta2 * gi, gi, TSE.Load(vs[i]) * beta2);
+            ms[i] = TSE.Store(mi);
+            vs[i] = TSE.Store(vi);
+            TC stored = TSE.Load(vs[i]);
+            min = TC.IsNaN(stored) || TC.IsNaN(min) ? TC.NaN : TC.Min(min, stored);
+        }
+        return double.CreateTruncating(min);
+    }
+
+    static long ApplyCore<TP, TPE, TS, TSE, TC>(TensorBuffer param, int po, TensorBuffer m, TensorBuffer v, int so, int n, in HomeAdamScalars s, BranchRule rule)
+        where TP : unmanaged, IFloatingPointIeee754<TP> where TPE : IElement<TP, TP>
+        where TS : unmanaged where TSE : IElement<TS, TC>
+        where TC : unmanaged, IFloatingPointIeee754<TC>
+    {
+        var p = param.Span<TP>(po, n);
+        var ms = m.Span<TS>(so, n);
+        var vs = v.Span<TS>(so, n);
+        TC bc2 = TSE.Scalar(s.BiasCorrection2), stepSize = TSE.Scalar(s.StepSize), eps = TSE.Scalar(s.Eps), tau = TSE.Scalar(s.Tau);
+        TP decay = TPE.Scalar(s.DecayFactor);
+        long adaptiveCount = 0;
+        for (int i = 0; i < n; i++)
+        {
+            TC mi = TSE.Load(ms[i]);
+            TC vHat = TSE.Load(vs[i]) / bc2;
+            bool adaptive = rule switch
+            {
+                BranchRule.Adaptive => true,
+                BranchRule.Sgdm => false,
+                _ => vHat >= tau,
+            };
+            TC u = adaptive ? mi / (vHat + eps) : mi;
+            if (adaptive) adaptiveCount++;
+            TP delta = TP.CreateTruncating(u * stepSize);
+            TP pi = p[i];
+            if (s.HasDecay) pi *= decay;
+            p[i] = pi - delta;
+        }
+        return adaptiveCount;
+    }
+}
