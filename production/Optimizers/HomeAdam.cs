@@ -1,0 +1,52 @@
+using Optimizers.Kernels;
+
+namespace Optimizers;
+
+/// <summary>Options of <see cref="HomeAdam"/>; the shared values are documented on <see cref="HomeAdamFamilyOptions"/>.</summary>
+public sealed record HomeAdamOptions : HomeAdamFamilyOptions
+{
+    /// <summary>Threshold τ of the group decision: adaptive iff min over the group of v̂ ≥ τ (compared in the state dtype). Default 1; valid τ &gt; 0.</summary>
+    public double Tau { get; init; } = 1.0;
+
+    /// <summary>
+    /// Upstream's <c>capturable</c>: the decision is kept as a tensor instead of a host boolean. Results are identical except
+    /// when the group minimum is NaN: capturable takes SGDM (NaN ≥ τ is false), non-capturable the adaptive step (NaN &lt; τ is false). Default false.
+    /// </summary>
+    public bool Capturable { get; init; }
+
+    private protected override double? TauValue => Tau;
+}
+
+/// <summary>
+/// HomeAdam (arXiv:2603.02649, Algorithm 2): once per parameter group per step, over the parameters that have a gradient,
+/// the minimum bias-corrected second moment v̂ = v/(1 − β₂ᵗ) decides the branch for every element of the group:
+/// <code>
+/// pass 1 (every parameter with a gradient):  m, v, P₁, P₂ as in AdamSRF;  μ = min over the group of v̂
+/// adaptive = !(μ &lt; τ)   (Capturable: μ ≥ τ)
+/// pass 2:  θ ← θ·(1 − ηλ) − η/(1 − P₁) · (adaptive ? m/(v̂ + ε) : m)
+/// </code>
+/// </summary>
+public sealed class HomeAdam : HomeAdamFamilyOptimizer
+{
+    /// <summary>One group of <paramref name="parameters"/> with <paramref name="options"/> (default: upstream's defaults).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is outside its range (the message names it and the range).</exception>
+    /// <exception cref="ArgumentException">No parameters, a parameter listed twice, or already owned by another optimizer.</exception>
+    public HomeAdam(IEnumerable<Parameter> parameters, HomeAdamOptions? options = null, KernelPath kernelPath = KernelPath.Auto)
+        : base("HomeAdam", kernelPath, Single(parameters, options ?? new HomeAdamOptions())) { }
+
+    /// <summary>Several parameter groups, each deciding on its own; a group without options uses <paramref name="defaults"/>.</summary>
+    /// <inheritdoc cref="HomeAdam(IEnumerable{Parameter}, HomeAdamOptions?, KernelPath)"/>
+    public HomeAdam(IEnumerable<ParamGroup<HomeAdamOptions>> groups, HomeAdamOptions? defaults = null, KernelPath kernelPath = KernelPath.Auto)
+        : base("HomeAdam", kernelPath, Groups(groups, defaults ?? new HomeAdamOptions())) { }
+
+    private protected override BranchRule FusedRule => BranchRule.Adaptive;
+    private protected override bool NeedsGroupDecision => true;
+
+    private protected override BranchRule Decide(OptimizerOptions options, double groupMinVHat, DType compareIn)
+    {
+        var o = (HomeAdamOptions)options;
+        double tau = Rounding.To(compareIn, o.Tau);
+        bool adaptive = o.Capturable ? groupMinVHat >= tau : !(groupMinVHat < tau);
+        return adaptive ? BranchRule.Adaptive : BranchRule.Sgdm;
+    }
+}
