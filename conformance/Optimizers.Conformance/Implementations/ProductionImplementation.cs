@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Optimizers.Conformance.Replay;
 using Optimizers.Conformance.Trajectories;
 using Optimizers.Kernels;
@@ -10,7 +9,7 @@ namespace Optimizers.Conformance.Implementations;
 /// <c>production:simd</c>, <c>production:threads</c>. Builds the optimizer from the case's resolved groups (and its
 /// model tree for STAC) and speaks upstream's state vocabulary through the optimizer's internal hooks.
 /// </summary>
-public sealed class ProductionImplementation(KernelPath kernelPath = KernelPath.Auto) : IImplementation
+public sealed partial class ProductionImplementation(KernelPath kernelPath = KernelPath.Auto) : IImplementation
 {
     public KernelPath KernelPath { get; } = kernelPath;
 
@@ -41,8 +40,6 @@ public sealed class ProductionImplementation(KernelPath kernelPath = KernelPath.
     }
 
     public IReplaySession Start(TrajectoryCase trajectoryCase) => new Session(trajectoryCase, KernelPath);
-
-    public ErrorOutcome Replay(ErrorRecord record) => ErrorOutcome.NotExpressible("pending");
 
     internal static DType ToDType(RecordedDType d) => d switch
     {
