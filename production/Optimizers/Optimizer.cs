@@ -50,6 +50,10 @@ public abstract class Optimizer
             }
         }
         if (total == 0 && !allowEmpty) throw new ArgumentException("optimizer got an empty parameter list", "parameters");
+        foreach (var (parameters, _, _) in groups)
+            foreach (var sameType in parameters.GroupBy(p => p.DType))
+                if (sameType.Sum(p => (long)p.Length) is var length && length > Array.MaxLength)
+                    throw new ArgumentException($"A parameter group holds {length} {sameType.Key} elements; at most {Array.MaxLength} fit one arena (split it into groups).", "parameters");
         NonFinitePolicy = policy ?? NonFinitePolicy.Propagate;
 
         foreach (var (parameters, options, role) in groups)

@@ -1,0 +1,30 @@
+namespace Optimizers.Tests;
+
+/// <summary>The package README's quickstart, kept compiling and running.</summary>
+public class QuickstartTests
+{
+    [Fact]
+    public void The_readme_quickstart_runs_and_descends()
+    {
+        var w = Parameter.Create("w", new float[] { 1f, 2f, 3f }, 3);
+        var b = Parameter.Create("b", new float[] { 0f }, 1);
+        var optimizer = new HomeAdamEW([w, b], new HomeAdamEWOptions { Lr = 1e-2, Tau = 1e-12 }) { TelemetryEnabled = true };
+        for (int step = 0; step < 100; step++)
+        {
+            var gw = w.AttachGrad<float>();
+            for (int i = 0; i < gw.Length; i++) gw[i] = 2f * w.Value<float>()[i];
+            b.SetGrad<float>([1f]);
+            optimizer.Step();
+            optimizer.ZeroGrad();
+        }
+        Assert.All(w.Value<float>().ToArray().Zip(new[] { 1f, 2f, 3f }), x => Assert.True(Math.Abs(x.First) < x.Second));
+        Assert.Equal(1.0, optimizer.Telemetry[0].AdaptiveFraction);
+
+        var model = new Module("Net");
+        model.RegisterModule("body", new Module("Linear")).RegisterParameter("weight", new Parameter("body.weight", [4, 4]));
+        model.RegisterModule("head", new Module("Linear")).RegisterParameter("weight", new Parameter("head.weight", [1, 4]));
+        var stac = new Stac(model, new StacOptions { Lr = 3e-3, LastNLayers = 1, WeightDecay = 1e-2 });
+        Assert.Equal(["body"], stac.TrunkLayerNames);
+        Assert.Equal(["head"], stac.CapLayerNames);
+    }
+}
