@@ -47,8 +47,12 @@ public class ProductionReplayTests
     public void Scalar_path_replay_is_bit_exact(string id) => Replay(id, teacherForced: true, KernelPath.Scalar);
 
     static void Replay(string id, bool teacherForced, KernelPath path)
+        => Replay(Golden.Value.Cases.Single(x => x.Id == id), teacherForced, path);
+
+    /// <summary>Replays one case and asserts every parameter and recorded state buffer after every step, bit for bit.</summary>
+    internal static void Replay(TrajectoryCase c, bool teacherForced, KernelPath path)
     {
-        var c = Golden.Value.Cases.Single(x => x.Id == id);
+        string id = c.Id;
         var impl = new ProductionImplementation(path);
         Assert.True(impl.Supports(c, out var reason), reason);
         using var session = impl.Start(c);
