@@ -292,4 +292,25 @@ public class StateAndStorageTests
         o.ZeroGrad();
         Assert.False(p.HasGrad);
     }
+
+    [Fact]
+    public void Every_non_finite_value_is_found_wherever_it_sits()
+    {
+        foreach (var dtype in new[] { DType.Float32, DType.Float64 })
+            for (int n = 1; n <= 40; n++)
+                for (int at = 0; at < n; at++)
+                    foreach (double bad in new[] { double.NaN, double.PositiveInfinity, double.NegativeInfinity })
+                    {
+                        var p = new Parameter("p", [n], dtype);
+                        var o = new AdamW([p], new AdamWOptions { NonFinitePolicy = NonFinitePolicy.Throw });
+                        var g = new double[n];
+                        Array.Fill(g, 1e30);
+                        g[at] = bad;
+                        SetGrad(p, g);
+                        Assert.Throws<NonFiniteGradientException>(o.Step);
+                        g[at] = -3.0e38;
+                        SetGrad(p, g);
+                        o.Step();
+                    }
+    }
 }

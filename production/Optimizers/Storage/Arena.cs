@@ -129,7 +129,7 @@ internal sealed class Arena
         foreach (var p in Members)
         {
             if (!p.HasGrad) continue;
-            bool bad = ParamDType == DType.Float32 ? !AllFinite(p.Grad<float>()) : !AllFinite(p.Grad<double>());
+            bool bad = ParamDType == DType.Float32 ? !AllFinite<float>(p.Grad<float>()) : !AllFinite<double>(p.Grad<double>());
             if (!bad) continue;
             count++;
             first ??= p;
@@ -137,18 +137,19 @@ internal sealed class Arena
         return count;
     }
 
-    static bool AllFinite(ReadOnlySpan<float> x)
+    // x − x is 0 for finite x and NaN for NaN and ±∞, so one branch-free accumulation per element decides a tensor.
+    static bool AllFinite<T>(ReadOnlySpan<T> x) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        // x − x is 0 for finite x and NaN for NaN and ±∞: one branch-free accumulation per element.
-        float acc = 0f;
-        foreach (float v in x) acc += v - v;
-        return acc == 0f;
-    }
-
-    static bool AllFinite(ReadOnlySpan<double> x)
-    {
-        double acc = 0.0;
-        foreach (double v in x) acc += v - v;
-        return acc == 0.0;
+        var acc = System.Numerics.Vector<T>.Zero;
+        int i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            var vectors = System.Runtime.InteropServices.MemoryMarshal.Cast<T, System.Numerics.Vector<T>>(x);
+            foreach (var v in vectors) acc += v - v;
+            i = vectors.Length * System.Numerics.Vector<T>.Count;
+        }
+        T tail = T.Zero;
+        for (; i < x.Length; i++) tail += x[i] - x[i];
+        return System.Numerics.Vector.Sum(acc) == T.Zero && tail == T.Zero;
     }
 }
