@@ -276,4 +276,64 @@ public class HomeAdamFamilyTests
         Assert.Equal(1.0, o.Telemetry[0].AdaptiveFraction);
         Assert.Equal(0.0, o.Telemetry[1].AdaptiveFraction);
     }
+
+    [Fact]
+    public void A_state_dict_round_trip_keeps_options_and_resumes_the_same_trajectory()
+    {
+        // upstream test_state_dict_roundtrip and test_state_dict_resume_same_trajectory (HomeAdamEW lr 0.01, τ 1e-3).
+        var options = new HomeAdamEWOptions { Lr = 0.01, Tau = 1e-3 };
+        var rng = new Random(11);
+        var grads = Enumerable.Range(0, 30).Select(_ => Enumerable.Range(0, 3).Select(_ => rng.NextDouble() - 0.5).ToArray()).ToArray();
+        var continuous = Vec("p", 1, 2, 3);
+        var a = new HomeAdamEW([continuous], options);
+        for (int s = 0; s < 30; s++) { SetGrad(continuous, grads[s]); a.Step(); }
+
+        var first = Vec("p", 1, 2, 3);
+        var b = new HomeAdamEW([first], options);
+        for (int s = 0; s < 20; s++) { SetGrad(first, grads[s]); b.Step(); }
+        var resumed = Parameter.Create("p", Values(first), 3);
+        var c = new HomeAdamEW([resumed], new HomeAdamEWOptions());
+        c.LoadStateDict(b.StateDict());
+        Assert.Equal(options, c.GroupOptions(0));
+        for (int s = 20; s < 30; s++) { SetGrad(resumed, grads[s]); c.Step(); }
+        Assert.Equal(Fingerprint(a, [continuous]), Fingerprint(c, [resumed]));
+    }
+
+    [Fact]
+    public void AdamSrf_with_decay_follows_the_paper_over_two_steps()
+    {
+        // upstream-spec A13: θ [1, −2], λ 0.1, η 0.01, β (0.9, 0.99), ε 1e-7, grads [0.5, 0.25] then [−0.5, 0.1].
+        double[] theta = [1, -2], m = new double[2], v = new double[2];
+        double[][] grads = [[0.5, 0.25], [-0.5, 0.1]];
+        var p = Vec("p", theta);
+        var o = new AdamSrf([p], new AdamSrfOptions { Lr = 0.01, WeightDecay = 0.1, StateDType = DType.Float64 });
+        for (int t = 1; t <= 2; t++)
+        {
+            SetGrad(p, grads[t - 1]);
+            o.Step();
+            for (int i = 0; i < 2; i++)
+            {
+                m[i] = 0.9 * m[i] + 0.1 * grads[t - 1][i];
+                v[i] = 0.99 * v[i] + 0.01 * grads[t - 1][i] * grads[t - 1][i];
+                theta[i] = theta[i] * (1 - 0.01 * 0.1) - 0.01 * (m[i] / (1 - Math.Pow(0.9, t))) / (v[i] / (1 - Math.Pow(0.99, t)) + 1e-7);
+            }
+        }
+        for (int i = 0; i < 2; i++) Assert.Equal(theta[i], Values(p)[i], 1e-12);
+    }
+
+    [Fact]
+    public void Low_precision_state_is_stored_in_its_dtype()
+    {
+        foreach (var dtype in new[] { DType.BFloat16, DType.Float16 })
+        {
+            var p = Vec("p", 1, 2, 3);
+            var o = new HomeAdam([p], new HomeAdamOptions { StateDType = dtype });
+            SetGrad(p, 0.1, 0.2, 0.3);
+            o.Step();
+            var s = o.StateDict().Groups[0].Parameters[0]!;
+            Assert.All(s.Buffers.Values, t => Assert.Equal(dtype, t.DType));
+            Assert.Equal(0.1 * 0.1, s.Buffers["exp_avg"].ToDoubles()[0], 2e-3);
+            Assert.True(Values(p)[0] < 1);
+        }
+    }
 }
