@@ -28,11 +28,18 @@ public sealed class AdamSrf : HomeAdamFamilyOptimizer
     /// <summary>One group of <paramref name="parameters"/> with <paramref name="options"/> (default: upstream's defaults).</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is outside its range (the message names it and the range).</exception>
     /// <exception cref="ArgumentException">No parameters, a parameter listed twice, or already owned by another optimizer.</exception>
+    /// <param name="parameters">The parameters to optimize (one group); each moves into this optimizer's arena.</param>
+    /// <param name="options">Options; <c>null</c> means upstream's defaults.</param>
+    /// <param name="kernelPath">CPU code path; every path gives the same bits. Default <see cref="KernelPath.Auto"/>.</param>
     public AdamSrf(IEnumerable<Parameter> parameters, AdamSrfOptions? options = null, KernelPath kernelPath = KernelPath.Auto)
         : base("AdamSRF", kernelPath, Single(parameters, options ?? new AdamSrfOptions())) { }
 
     /// <summary>Several parameter groups; a group without options uses <paramref name="defaults"/>.</summary>
-    /// <inheritdoc cref="AdamSrf(IEnumerable{Parameter}, AdamSrfOptions?, KernelPath)"/>
+    /// <exception cref="ArgumentOutOfRangeException">An option of the defaults or of a group is outside its range (the message names it and the range).</exception>
+    /// <exception cref="ArgumentException">No parameters, a parameter listed twice, groups with different NonFinitePolicy values, or a parameter already owned by another optimizer.</exception>
+    /// <param name="groups">Parameter groups, each with its own options (validated like the defaults).</param>
+    /// <param name="defaults">Options of a group that has none; <c>null</c> means upstream's defaults.</param>
+    /// <param name="kernelPath">CPU code path; every path gives the same bits. Default <see cref="KernelPath.Auto"/>.</param>
     public AdamSrf(IEnumerable<ParamGroup<AdamSrfOptions>> groups, AdamSrfOptions? defaults = null, KernelPath kernelPath = KernelPath.Auto)
         : base("AdamSRF", kernelPath, Groups(groups, defaults ?? new AdamSrfOptions())) { }
 
