@@ -313,4 +313,23 @@ public class StateAndStorageTests
                         o.Step();
                     }
     }
+
+    [Fact]
+    public void Group_options_can_change_between_steps_within_the_same_layout()
+    {
+        var p = Parameter.Create("p", [1.0, 2.0], 2);
+        var q = Parameter.Create("q", [1.0, 2.0], 2);
+        var scheduled = new AdamW([p], new AdamWOptions { Lr = 0.1 });
+        var fixedLr = new AdamW([q], new AdamWOptions { Lr = 0.05 });
+        SetGrad(p, 1, -1);
+        SetGrad(q, 1, -1);
+        scheduled.SetGroupOptions(0, (AdamWOptions)scheduled.GroupOptions(0) with { Lr = 0.05 });
+        scheduled.Step();
+        fixedLr.Step();
+        Assert.Equal(Fingerprint(fixedLr, [q]), Fingerprint(scheduled, [p]));
+        Assert.Equal("Lr", Assert.Throws<ArgumentOutOfRangeException>(() => scheduled.SetGroupOptions(0, new AdamWOptions { Lr = -1 })).ParamName);
+        Assert.Contains("state layout", Assert.Throws<ArgumentException>(() => scheduled.SetGroupOptions(0, new AdamWOptions { Amsgrad = true })).Message);
+        Assert.Throws<ArgumentException>(() => scheduled.SetGroupOptions(0, new HomeAdamOptions()));
+        Assert.Throws<ArgumentOutOfRangeException>(() => scheduled.SetGroupOptions(1, new AdamWOptions()));
+    }
 }

@@ -95,6 +95,31 @@ public abstract class Optimizer
     /// <summary>The options group <paramref name="group"/> currently runs with.</summary>
     public OptimizerOptions GroupOptions(int group) => _groups[group].Options;
 
+    /// <summary>
+    /// Replaces the options of group <paramref name="group"/> between steps (a learning-rate schedule, say). The new
+    /// options are validated and must keep the group's state layout and the optimizer's non-finite policy.
+    /// </summary>
+    /// <param name="group">Group index, 0 ≤ group &lt; <see cref="GroupCount"/>.</param>
+    /// <param name="options">The new options, of the type this optimizer uses (usually <c>old with { Lr = ... }</c>).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="group"/> is out of range, or an option is.</exception>
+    /// <exception cref="ArgumentException">The options have another type, another NonFinitePolicy, or would change the state layout (state dtype, AMSGrad, trunk momentum on/off).</exception>
+    public void SetGroupOptions(int group, OptimizerOptions options)
+    {
+        if ((uint)group >= (uint)_groups.Count)
+            throw new ArgumentOutOfRangeException(nameof(group), $"Invalid group: {group} (expected 0 ≤ group < {_groups.Count}).");
+        ArgumentNullException.ThrowIfNull(options);
+        var g = _groups[group];
+        if (options.GetType() != g.Options.GetType())
+            throw new ArgumentException($"Options of type {options.GetType().Name} given to a group of {g.Options.GetType().Name}.", nameof(options));
+        options.Validate();
+        if (options.NonFinitePolicy != NonFinitePolicy)
+            throw new ArgumentException($"Invalid NonFinitePolicy: {options.NonFinitePolicy}; this optimizer decides with {NonFinitePolicy} for every group.", nameof(options));
+        foreach (var a in g.Arenas)
+            if (!StateLayout(options, a.ParamDType, g.Role).SequenceEqual(a.Specs))
+                throw new ArgumentException("The new options would change the state layout (state dtype, AMSGrad or trunk momentum on/off); build a new optimizer instead.", nameof(options));
+        g.Options = options;
+    }
+
     /// <summary>Steps skipped so far under <see cref="NonFinitePolicy.SkipStep"/>.</summary>
     public long NonFiniteSkippedSteps { get; private set; }
 
