@@ -148,7 +148,7 @@ public sealed class Stac : Optimizer
     /// <summary>Qualified names of the cap parameters.</summary>
     public IReadOnlyList<string> CapParameterNames => Partition.CapParameterNames;
 
-    /// <summary>The options in effect (replaced by <see cref="Optimizer.LoadStateDict"/>).</summary>
+    /// <summary>The options of the first group (the trunk when there is one); <see cref="Optimizer.LoadStateDict"/> and <see cref="Optimizer.SetGroupOptions"/> replace them. A new <see cref="StacOptions.Lr"/> also moves a trunk learning rate that defaults to 0.75·η.</summary>
     public StacOptions Options => (StacOptions)_groups[0].Options;
 
     /// <summary>Always throws: adding parameters after construction would make the trunk/cap partition depend on history.</summary>
