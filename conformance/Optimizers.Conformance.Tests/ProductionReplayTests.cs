@@ -46,6 +46,15 @@ public class ProductionReplayTests
     [MemberData(nameof(CaseIds))]
     public void Scalar_path_replay_is_bit_exact(string id) => Replay(id, teacherForced: true, KernelPath.Scalar);
 
+    // Every path must give the scalar kernel's bits; these hold the SIMD and threaded paths to the golden file too.
+    [Theory]
+    [MemberData(nameof(CaseIds))]
+    public void Simd_path_replay_is_bit_exact(string id) => Replay(id, teacherForced: true, KernelPath.Simd);
+
+    [Theory]
+    [MemberData(nameof(CaseIds))]
+    public void Threads_path_replay_is_bit_exact(string id) => Replay(id, teacherForced: true, KernelPath.Threads);
+
     static void Replay(string id, bool teacherForced, KernelPath path)
         => Replay(Golden.Value.Cases.Single(x => x.Id == id), teacherForced, path);
 
