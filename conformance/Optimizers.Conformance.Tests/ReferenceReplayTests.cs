@@ -1,0 +1,136 @@
+using System.Text;
+using Optimizers.Conformance.Implementations;
+using Optimizers.Conformance.Replay;
+using Optimizers.Conformance.Trajectories;
+
+namespace Optimizers.Conformance.Tests;
+
+/// <summary>
+/// Replays conformance/golden/upstream-public.json through the F# reference, teacher-forced: before every step the
+/// recorded parameters and state are loaded, so a difference stays local to the step that made it.
+/// The closeness bound here is provisional and self-contained (the conformance tolerance model will replace it):
+/// |expected − actual| ≤ 8·u·(sum of the magnitudes of the terms that produce the value), with u = 2^-53 when the
+/// case runs float64 parameters with float64 state, and u = 2^-24 when float32 is involved anywhere.
+/// </summary>
+public sealed class ReferenceReplayTests
+{
+    static readonly Lazy<TrajectoryFile> Golden = new(() => TrajectoryReader.Read(GoldenPath()));
+    static readonly ReferenceImplementation Reference = new();
+
+    static string GoldenPath()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Optimizers.sln")))
+                return Path.Combine(dir.FullName, "conformance", "golden", "upstream-public.json");
+        throw new FileNotFoundException("no folder above the test binaries holds Optimizers.sln");
+    }
+
+    public static TheoryData<string> CaseIds() => new(Golden.Value.Cases.Select(c => c.Id));
+
+    public static TheoryData<string> ErrorIds() => new(Golden.Value.Errors.Select(e => e.Id));
+
+    static bool Float32Involved(TrajectoryCase c) =>
+        c.ParamDType != RecordedDType.Float64
+        || c.Groups.Any(g => (g.Has("state_dtype") && g.DType("state_dtype") is { } s && s != RecordedDType.Float64)
+                          || (g.Has("trunk_state_dtype") && g.DType("trunk_state_dtype") is { } t && t != RecordedDType.Float64));
+
+    // The magnitudes of the terms that produce one element of a buffer, from the values going into the step.
+    static double Terms(string buffer, double previous, double gradient, double expected) => buffer switch
+    {
+        "exp_avg" or "trunk_momentum_buffer" => Math.Abs(previous) + Math.Abs(gradient),
+        "exp_avg_sq" or "max_exp_avg_sq" => Math.Abs(previous) + gradient * gradient,
+        "beta1_power" or "beta2_power" => Math.Abs(previous),
+        "step" => 0.0,
+        _ => Math.Abs(previous) + Math.Abs(expected),
+    };
+
+    static bool Close(double expected, double actual, double bound) =>
+        double.IsNaN(expected) ? double.IsNaN(actual)
+        : double.IsInfinity(expected) ? expected == actual
+        : Math.Abs(expected - actual) <= bound;
+
+    [Theory]
+    [MemberData(nameof(CaseIds))]
+    public void Case_replays_teacher_forced_within_the_provisional_bound(string id)
+    {
+        var c = Golden.Value.Cases.Single(x => x.Id == id);
+        Assert.True(Reference.Supports(c, out var reason), reason);
+        double u = Float32Involved(c) ? Math.Pow(2, -24) : Math.Pow(2, -53);
+        using var session = Reference.Start(c);
+        var failures = new StringBuilder();
+        IReadOnlyList<double[]> paramsBefore = c.Params.Select(p => p.Init).ToList();
+        IReadOnlyDictionary<int, ParamState> stateBefore = new Dictionary<int, ParamState>();
+        for (int step = 0; step < c.Steps.Count; step++)
+        {
+            var recorded = c.Steps[step];
+            session.LoadParams(paramsBefore);
+            session.LoadState(stateBefore);
+            session.Step(recorded.Grads);
+
+            var actualParams = session.Params();
+            for (int p = 0; p < recorded.ParamsAfter.Count; p++)
+                Compare(failures, step, $"param {p}", "param", paramsBefore[p], recorded.Grads[p], recorded.ParamsAfter[p], actualParams[p], u,
+                    BiasCorrectionCondition(recorded.State.GetValueOrDefault(p)));
+
+            var actualState = session.State();
+            foreach (var (index, expectedState) in recorded.State)
+            {
+                if (!actualState.TryGetValue(index, out var mine)) { failures.AppendLine($"step {step}: parameter {index} has recorded state, the reference has none"); continue; }
+                foreach (var (buffer, expected) in expectedState)
+                {
+                    if (!mine.TryGetValue(buffer, out var actual)) { failures.AppendLine($"step {step}: parameter {index} lacks '{buffer}'"); continue; }
+                    double[]? previous = stateBefore.TryGetValue(index, out var sb) && sb.TryGetValue(buffer, out var pb) ? pb : null;
+                    previous ??= buffer is "beta1_power" or "beta2_power" ? [1.0] : new double[expected.Length];
+                    Compare(failures, step, $"state[{index}].{buffer}", buffer, previous, recorded.Grads[index], expected, actual, u);
+                }
+            }
+            foreach (var index in actualState.Keys.Except(recorded.State.Keys))
+                failures.AppendLine($"step {step}: the reference created state for parameter {index}, upstream has none");
+
+            paramsBefore = recorded.ParamsAfter;
+            stateBefore = recorded.State;
+        }
+        Assert.True(failures.Length == 0, $"{id}:\n{failures}");
+    }
+
+    // The HomeAdam family divides by 1 − P1 and 1 − P2, running products kept in the state dtype; an error of u in P
+    // becomes an error of u·(1 + P)/(1 − P) relative in the update (P = 0.99 after one step: a factor of 199). So the
+    // update's term is weighted by that condition number; AdamW's corrections come from β^t in double and need none.
+    static double BiasCorrectionCondition(ParamState? stateAfter)
+    {
+        if (stateAfter is null || !stateAfter.TryGetValue("beta1_power", out var p1) || !stateAfter.TryGetValue("beta2_power", out var p2)) return 0.0;
+        return (1 + p1[0]) / (1 - p1[0]) + (1 + p2[0]) / (1 - p2[0]);
+    }
+
+    static void Compare(StringBuilder failures, int step, string what, string buffer, double[] previous, double[]? grad, double[] expected, double[] actual, double u,
+        double updateCondition = 0.0)
+    {
+        if (expected.Length != actual.Length) { failures.AppendLine($"step {step}: {what} has {actual.Length} elements, expected {expected.Length}"); return; }
+        int reported = 0;
+        for (int j = 0; j < expected.Length; j++)
+        {
+            double g = grad is null ? 0.0 : grad[j];
+            double before = previous.Length == expected.Length ? previous[j] : previous[0];
+            double bound = 8 * u * (Terms(buffer, before, g, expected[j]) + updateCondition * Math.Abs(expected[j] - before));
+            if (!Close(expected[j], actual[j], bound) && reported++ < 3)
+                failures.AppendLine($"step {step}: {what}[{j}] expected {expected[j]:R} actual {actual[j]:R} |diff| {Math.Abs(expected[j] - actual[j]):E3} bound {bound:E3}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ErrorIds))]
+    public void Error_record_raises_the_same_kind_for_the_same_argument(string id)
+    {
+        var record = Golden.Value.Errors.Single(e => e.Id == id);
+        var outcome = Reference.Replay(record);
+        if (outcome.Unsupported is not null)
+        {
+            // Only records whose scenario has no counterpart in a pure .NET reference may be declined, and never silently.
+            Assert.False(string.IsNullOrWhiteSpace(outcome.Unsupported));
+            return;
+        }
+        Assert.True(record.Exception == outcome.Kind, $"{id}: upstream raised {record.Exception ?? "nothing"} ({record.Message}); the reference gave {outcome.Kind ?? "nothing"} ({outcome.Message})");
+        if (record.Stage == "constructor" && record.Exception is not null)
+            Assert.Equal(UpstreamKwargs.ArgumentNamedBy(record.Message), outcome.Argument);
+    }
+}
