@@ -261,3 +261,11 @@ let ``B9 test_nonfinite_gradients_can_raise; 0.1.3+ skips the whole step by defa
     match s'.Params[0] with
     | Some (Stac.TrunkMomentumBuffer b) -> Assert.True(Double.IsNaN b[0])
     | other -> failwithf "expected a trunk buffer, got %A" other
+
+[<Fact>]
+let ``B6: the trunk moves by eta times sign, with sign(0) = 0 and sign(NaN) = 0, with or without momentum`` () =
+    let modules = StacPartition.namedModules (m "" [] [ m "trunk" [ p "weight" 0 ] []; m "head" [ p "weight" 1 ] [] ])
+    for mu in [ 0.0; 0.9 ] do
+        let o = Stac.create { Stac.defaults with TrunkLr = Some 0.1; TrunkMomentum = mu; NonFinite = Stac.Propagate } modules
+        let p, _, _ = Stac.step o [ vec [ 1.0; 1.0; 1.0; 1.0 ]; vec [ 1.0 ] ] [ dense [ 0.0; 2.0; -1e-30; nan ]; None ] (Stac.emptyState 2)
+        assertClose 1e-15 [ 1.0; 0.9; 1.1; 1.0 ] p[0]
