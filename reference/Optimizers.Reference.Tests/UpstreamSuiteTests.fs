@@ -269,3 +269,15 @@ let ``B6: the trunk moves by eta times sign, with sign(0) = 0 and sign(NaN) = 0,
         let o = Stac.create { Stac.defaults with TrunkLr = Some 0.1; TrunkMomentum = mu; NonFinite = Stac.Propagate } modules
         let p, _, _ = Stac.step o [ vec [ 1.0; 1.0; 1.0; 1.0 ]; vec [ 1.0 ] ] [ dense [ 0.0; 2.0; -1e-30; nan ]; None ] (Stac.emptyState 2)
         assertClose 1e-15 [ 1.0; 0.9; 1.1; 1.0 ] p[0]
+
+[<Fact>]
+let ``A6.2, A6.3: v-hat exactly equal to tau is adaptive (the comparison is >=), in HomeAdam (both paths) and HomeAdamEW`` () =
+    // β2 = 0 makes P2 = 0, so v̂ = g⊙g exactly: 0.25 for g = 0.5, on τ; 0.0625 for g = 0.25, below it.
+    let f = family 0.1 0.0 0.0 0.0 0.0
+    for capturable in [ false; true ] do
+        let p, _, d = HomeAdam.step (oneGroup { homeAdam f 0.25 with Capturable = capturable } 1) [ vec [ 1.0 ] ] [ dense [ 0.5 ] ] [ None ]
+        Assert.True(d.Head.UseAdaptive)
+        assertClose 1e-15 [ 1.0 - 0.1 * 0.5 / 0.25 ] p.Head
+    let p, _, masks = HomeAdamEW.step (oneGroup (homeAdamEW f 0.25) 1) [ vec [ 1.0; 1.0 ] ] [ dense [ 0.5; 0.25 ] ] [ None ]
+    Assert.Equal<bool[]>([| true; false |], masks.Head.Head.Value)
+    assertClose 1e-15 [ 1.0 - 0.1 * 0.5 / 0.25; 1.0 - 0.1 * 0.25 ] p.Head
