@@ -1,4 +1,5 @@
 using System.Text;
+using Xunit.Abstractions;
 using Optimizers.Conformance.Implementations;
 using Optimizers.Conformance.Replay;
 using Optimizers.Conformance.Trajectories;
@@ -12,7 +13,7 @@ namespace Optimizers.Conformance.Tests;
 /// |expected − actual| ≤ 8·u·(sum of the magnitudes of the terms that produce the value), with u = 2^-53 when the
 /// case runs float64 parameters with float64 state, and u = 2^-24 when float32 is involved anywhere.
 /// </summary>
-public sealed class ReferenceReplayTests
+public sealed class ReferenceReplayTests(ITestOutputHelper output)
 {
     static readonly Lazy<TrajectoryFile> Golden = new(() => TrajectoryReader.Read(GoldenPath()));
     static readonly ReferenceImplementation Reference = new();
@@ -123,6 +124,8 @@ public sealed class ReferenceReplayTests
     {
         var record = Golden.Value.Errors.Single(e => e.Id == id);
         var outcome = Reference.Replay(record);
+        output.WriteLine($"{id}: upstream {record.Exception ?? "accepted"} -> reference {outcome.Kind ?? (outcome.Unsupported is null ? "accepted" : "not expressible")} " +
+                         $"argument {outcome.Argument ?? "-"}; {outcome.Unsupported ?? outcome.Message}");
         if (outcome.Unsupported is not null)
         {
             // Only records whose scenario has no counterpart in a pure .NET reference may be declined, and never silently.
