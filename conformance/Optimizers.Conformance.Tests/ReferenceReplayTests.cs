@@ -11,7 +11,8 @@ namespace Optimizers.Conformance.Tests;
 /// recorded parameters and state are loaded, so a difference stays local to the step that made it.
 /// The closeness bound here is provisional and self-contained (the conformance tolerance model will replace it):
 /// |expected − actual| ≤ 8·u·(sum of the magnitudes of the terms that produce the value), with u = 2^-53 when the
-/// case runs float64 parameters with float64 state, and u = 2^-24 when float32 is involved anywhere.
+/// case runs float64 parameters with float64 state, and the unit roundoff of the narrowest dtype involved
+/// otherwise (2^-24 for float32).
 /// </summary>
 public sealed class ReferenceReplayTests(ITestOutputHelper output)
 {
@@ -30,10 +31,22 @@ public sealed class ReferenceReplayTests(ITestOutputHelper output)
 
     public static TheoryData<string> ErrorIds() => new(Golden.Value.Errors.Select(e => e.Id));
 
-    static bool Float32Involved(TrajectoryCase c) =>
-        c.ParamDType != RecordedDType.Float64
-        || c.Groups.Any(g => (g.Has("state_dtype") && g.DType("state_dtype") is { } s && s != RecordedDType.Float64)
-                          || (g.Has("trunk_state_dtype") && g.DType("trunk_state_dtype") is { } t && t != RecordedDType.Float64));
+    // Unit roundoff of the narrowest dtype the case stores anything in (parameters or any group's state).
+    static double UnitRoundoff(TrajectoryCase c)
+    {
+        static double Of(RecordedDType d) => d switch
+        {
+            RecordedDType.Float64 => Math.Pow(2, -53),
+            RecordedDType.Float32 => Math.Pow(2, -24),
+            RecordedDType.Float16 => Math.Pow(2, -11),
+            _ => Math.Pow(2, -8),
+        };
+        var dtypes = new List<RecordedDType> { c.ParamDType };
+        foreach (var g in c.Groups)
+            foreach (var key in new[] { "state_dtype", "trunk_state_dtype" })
+                if (g.Has(key) && g.DType(key) is { } d) dtypes.Add(d);
+        return dtypes.Max(Of);
+    }
 
     // The magnitudes of the terms that produce one element of a buffer, from the values going into the step.
     static double Terms(string buffer, double previous, double gradient, double expected) => buffer switch
@@ -56,7 +69,7 @@ public sealed class ReferenceReplayTests(ITestOutputHelper output)
     {
         var c = Golden.Value.Cases.Single(x => x.Id == id);
         Assert.True(Reference.Supports(c, out var reason), reason);
-        double u = Float32Involved(c) ? Math.Pow(2, -24) : Math.Pow(2, -53);
+        double u = UnitRoundoff(c);
         using var session = Reference.Start(c);
         var failures = new StringBuilder();
         IReadOnlyList<double[]> paramsBefore = c.Params.Select(p => p.Init).ToList();

@@ -81,8 +81,9 @@ module Moments =
         Validation.requireNotNegative "weight_decay" "weight_decay" options.WeightDecay
 
     /// <summary>
-    /// [HF.0] The parameters of a group that have a dense gradient this step, with their current (or fresh) state.
-    /// A parameter with zero elements is rejected up front because upstream's minimum over it fails.
+    /// The parameters of a group that have a dense gradient this step, with their current (or fresh, [HF.1]) state;
+    /// None for a parameter without a gradient, which the step must leave untouched. Sparse gradients must have
+    /// been rejected before.
     /// </summary>
     let collect (parameters: Vector<float> list) (grads: Gradient option list) (states: MomentState option list) =
         List.zip3 parameters grads states

@@ -31,7 +31,11 @@ module StacPartition =
     /// <summary>A module as torch's <c>named_modules()</c> yields it: qualified name ("" for the root) and own parameters.</summary>
     type NamedModule = { QualifiedName: string; OwnParameters: ModuleParameter list }
 
-    /// <summary>The modules of a tree in registration order, depth first, root first (torch's <c>named_modules()</c>).</summary>
+    /// <summary>
+    /// The modules of a tree in registration order, depth first, root first (torch's <c>named_modules()</c>).
+    /// torch visits a module registered twice only once; listing it twice here changes no partition, because every
+    /// parameter it (or a child) owns is already claimed by its first visit ([SP.3]).
+    /// </summary>
     let namedModules (root: Module) : NamedModule list =
         let rec walk prefix (m: Module) =
             { QualifiedName = prefix; OwnParameters = m.Parameters }
