@@ -150,3 +150,28 @@ public sealed class ReferenceReplayTests(ITestOutputHelper output)
             Assert.Equal(UpstreamKwargs.ArgumentNamedBy(record.Message), outcome.Argument);
     }
 }
+
+/// <summary>How the reference adapter orders errors that upstream raises at different points of STAC's constructor.</summary>
+public sealed class ReferenceStacConstructorOrderTests
+{
+    static ErrorOutcome Replay(string argsJson)
+    {
+        var args = new Dictionary<string, System.Text.Json.JsonElement>(StringComparer.Ordinal);
+        foreach (var p in System.Text.Json.JsonDocument.Parse(argsJson).RootElement.EnumerateObject()) args[p.Name] = p.Value.Clone();
+        return new ReferenceImplementation().Replay(new ErrorRecord("synthetic", "STAC", "constructor", args, null, null, null, null));
+    }
+
+    [Theory]
+    [InlineData("{\"last_n_layers\": 1.5}", "TypeError", "last_n_layers")]
+    [InlineData("{\"last_n_layers\": 1.5, \"lr\": -1.0}", "ValueError", "lr")]
+    [InlineData("{\"last_n_layers\": 1.5, \"trunk_state_dtype\": \"int8\"}", "ValueError", "trunk_state_dtype")]
+    [InlineData("{\"last_n_layers\": 1.5, \"model\": \"Linear(2,2) all frozen\"}", "ValueError", "model")]
+    [InlineData("{\"last_n_layers\": 1.5, \"trunk_lr\": -1.0}", "TypeError", "last_n_layers")]
+    [InlineData("{\"last_n_layers\": -1, \"trunk_lr\": -1.0}", "ValueError", "last_n_layers")]
+    [InlineData("{\"trunk_momentum\": 1.0, \"trunk_state_dtype\": \"int8\"}", "ValueError", "trunk_momentum")]
+    public void A_non_integral_last_n_layers_fails_where_upstream_slices(string args, string kind, string argument)
+    {
+        var outcome = Replay(args);
+        Assert.Equal((kind, argument), (outcome.Kind, outcome.Argument));
+    }
+}

@@ -37,10 +37,10 @@ public sealed class ReferenceImplementation : IImplementation
                 trajectoryCase.Groups.Select(g => Group(FamilyOptions(g), g.ParamIndices)).ToList(), initial,
                 (gs, p, gr, s) => Reference.Groups.stepAll("AdamSRF", Fun4<Moments.FamilyOptions, Unit>(AdamSrf.stepGroup), gs, p, gr, s)),
             "HomeAdam" => new FamilySession<HomeAdam.Options, HomeAdam.Decision>(
-                trajectoryCase.Groups.Select(g => Group(HomeAdamOptions(g), g.ParamIndices)).ToList(), initial,
+                trajectoryCase.Groups.Select(g => Group(HomeAdamOptions(g, trajectoryCase.ParamDType), g.ParamIndices)).ToList(), initial,
                 (gs, p, gr, s) => HomeAdam.step(gs, p, gr, s)),
             "HomeAdamEW" => new FamilySession<HomeAdamEW.Options, FSharpList<FSharpOption<bool[]>>>(
-                trajectoryCase.Groups.Select(g => Group(HomeAdamEWOptions(g), g.ParamIndices)).ToList(), initial,
+                trajectoryCase.Groups.Select(g => Group(HomeAdamEWOptions(g, trajectoryCase.ParamDType), g.ParamIndices)).ToList(), initial,
                 (gs, p, gr, s) => HomeAdamEW.step(gs, p, gr, s)),
             "STAC" => StartStac(trajectoryCase, initial),
             var other => throw new NotSupportedException($"the reference has no optimizer named '{other}'"),
@@ -78,10 +78,34 @@ public sealed class ReferenceImplementation : IImplementation
         return new Moments.FamilyOptions(g.Double("lr"), b1, b2, g.Double("eps"), g.Double("weight_decay"), StateDTypeOf(RecordedStateDType(g, "state_dtype")));
     }
 
-    static HomeAdam.Options HomeAdamOptions(RecordedGroup g) => new(FamilyOptions(g), g.Double("tau"), g.Bool("capturable"));
+    // Upstream compares v̂ with τ in the state dtype, so τ itself is first rounded to it (torch casts the Python scalar to
+    // the tensor's dtype: 1e-50 becomes 0 in float32). The reference takes the threshold as given, so it is handed the
+    // value upstream actually compares against; the comparison itself stays in float64.
+    static double ThresholdAsCompared(RecordedGroup g, RecordedDType paramDType, double tau)
+    {
+        var stateDType = g.Options.TryGetValue("state_dtype", out var e) && e.ValueKind == JsonValueKind.String ? g.DType("state_dtype")!.Value : paramDType;
+        return stateDType switch
+        {
+            RecordedDType.Float64 => tau,
+            RecordedDType.Float32 => (float)tau,
+            RecordedDType.Float16 => (double)(Half)(float)tau,
+            _ => RoundToBFloat16((float)tau),
+        };
+    }
 
-    static HomeAdamEW.Options HomeAdamEWOptions(RecordedGroup g) =>
-        new(FamilyOptions(g), g.Double("tau"), HomeAdamEW.parseUpdateMode(g.String("update_mode") ?? "denom"));
+    static double RoundToBFloat16(float x)
+    {
+        if (float.IsNaN(x)) return double.NaN;
+        int bits = BitConverter.SingleToInt32Bits(x);
+        bits += 0x7FFF + ((bits >> 16) & 1);
+        return BitConverter.Int32BitsToSingle(bits & unchecked((int)0xFFFF0000));
+    }
+
+    static HomeAdam.Options HomeAdamOptions(RecordedGroup g, RecordedDType paramDType) =>
+        new(FamilyOptions(g), ThresholdAsCompared(g, paramDType, g.Double("tau")), g.Bool("capturable"));
+
+    static HomeAdamEW.Options HomeAdamEWOptions(RecordedGroup g, RecordedDType paramDType) =>
+        new(FamilyOptions(g), ThresholdAsCompared(g, paramDType, g.Double("tau")), HomeAdamEW.parseUpdateMode(g.String("update_mode") ?? "denom"));
 
     static Group<AdamW.Options> AdamWGroup(RecordedGroup g)
     {
@@ -91,12 +115,32 @@ public sealed class ReferenceImplementation : IImplementation
 
     // ---- STAC: built from the constructor arguments and the module tree, then checked against upstream's groups --------
 
-    static Stac.Options StacOptions(UpstreamArguments a)
+    // A non-integral last_n_layers fails in upstream only where the partition slices its layer list: after every option
+    // check before the partition and after the "no trainable parameter" check, before the resolved lr/decay checks. So
+    // those earlier checks run first (with the resolved values left at their always-valid defaults), then the TypeError.
+    static Stac.Options StacOptions(UpstreamArguments a, FSharpList<StacPartition.NamedModule> modules)
+    {
+        try
+        {
+            a.Integer("last_n_layers");
+        }
+        catch (UpstreamCallException)
+        {
+            var earlier = StacOptions(a, lastNLayers: 0);
+            Stac.create(new Stac.Options(earlier.Lr, FSharpOption<double>.None, FSharpOption<double>.None, 0, earlier.TrunkMomentum, earlier.TrunkStateDType,
+                earlier.Beta1, earlier.Beta2, earlier.Eps, earlier.WeightDecay, FSharpOption<double>.None, FSharpOption<double>.None,
+                earlier.Amsgrad, earlier.Maximize, earlier.NonFinite), modules);
+            throw;
+        }
+        return StacOptions(a, checked((int)a.Integer("last_n_layers")));
+    }
+
+    static Stac.Options StacOptions(UpstreamArguments a, int lastNLayers)
     {
         var (b1, b2) = a.Betas();
         static FSharpOption<double> Opt(double? x) => x is { } v ? FSharpOption<double>.Some(v) : FSharpOption<double>.None;
         return new Stac.Options(
-            a.Double("lr"), Opt(a.DoubleOrNone("trunk_lr")), Opt(a.DoubleOrNone("cap_lr")), checked((int)a.Integer("last_n_layers")),
+            a.Double("lr"), Opt(a.DoubleOrNone("trunk_lr")), Opt(a.DoubleOrNone("cap_lr")), lastNLayers,
             a.Double("trunk_momentum"), StateDTypeOf(a.StacTrunkStateDType()), b1, b2, a.Double("eps"), a.Double("weight_decay"),
             Opt(a.DoubleOrNone("trunk_weight_decay")), Opt(a.DoubleOrNone("cap_weight_decay")), a.Bool("amsgrad"), a.Bool("maximize"),
             a.Bool("error_if_nonfinite") ? Stac.NonFinitePolicy.Throw : Stac.NonFinitePolicy.Skip);
@@ -114,7 +158,8 @@ public sealed class ReferenceImplementation : IImplementation
     static IReplaySession StartStac(TrajectoryCase c, List<double[]> initial)
     {
         if (c.Model is null) throw new InvalidDataException($"STAC case '{c.Id}' has no module tree");
-        var optimizer = Stac.create(StacOptions(UpstreamKwargs.Bind("STAC", c.Hyper)), NamedModules(c.Model, c.Params));
+        var modules = NamedModules(c.Model, c.Params);
+        var optimizer = Stac.create(StacOptions(UpstreamKwargs.Bind("STAC", c.Hyper), modules), modules);
         CheckAgainstRecordedGroups(c, optimizer);
         return new StacSession(optimizer, initial);
     }
@@ -415,7 +460,8 @@ public sealed class ReferenceImplementation : IImplementation
         if (kwargs.Remove("last", out var last)) kwargs["last_n_layers"] = last;
         var a = UpstreamKwargs.Bind("STAC", kwargs);
         var (modules, parameters) = StacModel(args.TryGetValue("model", out var m) ? m.GetString() : null);
-        return (Stac.create(StacOptions(a), NamedModules(modules, parameters)), parameters);
+        var named = NamedModules(modules, parameters);
+        return (Stac.create(StacOptions(a, named), named), parameters);
     }
 
     static int Which(string description, int count) =>
