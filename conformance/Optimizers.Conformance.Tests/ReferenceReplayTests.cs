@@ -70,6 +70,9 @@ public sealed class ReferenceReplayTests(ITestOutputHelper output)
         var c = Golden.Value.Cases.Single(x => x.Id == id);
         Assert.True(Reference.Supports(c, out var reason), reason);
         double u = UnitRoundoff(c);
+        // In float64 the reference multiplies the same loaded P by the same β as upstream, so 1 − P carries no extra
+        // error and the float64 bound stays a few ulps of the terms; the condition weight is for narrower state only.
+        bool float64Throughout = u == Math.Pow(2, -53);
         using var session = Reference.Start(c);
         var failures = new StringBuilder();
         IReadOnlyList<double[]> paramsBefore = c.Params.Select(p => p.Init).ToList();
@@ -84,7 +87,7 @@ public sealed class ReferenceReplayTests(ITestOutputHelper output)
             var actualParams = session.Params();
             for (int p = 0; p < recorded.ParamsAfter.Count; p++)
                 Compare(failures, step, $"param {p}", "param", paramsBefore[p], recorded.Grads[p], recorded.ParamsAfter[p], actualParams[p], u,
-                    BiasCorrectionCondition(recorded.State.GetValueOrDefault(p)));
+                    float64Throughout ? 0.0 : BiasCorrectionCondition(recorded.State.GetValueOrDefault(p)));
 
             var actualState = session.State();
             foreach (var (index, expectedState) in recorded.State)
