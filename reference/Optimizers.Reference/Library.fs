@@ -1,5 +1,0 @@
-namespace Optimizers.Reference
-
-/// Placeholder compiled until the optimizers land.
-module Library =
-    let version = "0.1.0"
