@@ -11,6 +11,14 @@ using RecordedState = Optimizers.Conformance.Trajectories.ParamState;
 
 namespace Optimizers.Conformance.Implementations;
 
+// Inside the namespace so they win over the production classes of the same names in Optimizers.
+using AdamSrf = global::Optimizers.Reference.AdamSrf;
+using AdamW = global::Optimizers.Reference.AdamW;
+using HomeAdam = global::Optimizers.Reference.HomeAdam;
+using HomeAdamEW = global::Optimizers.Reference.HomeAdamEW;
+using Stac = global::Optimizers.Reference.Stac;
+using StacPartition = global::Optimizers.Reference.StacPartition;
+
 /// <summary>
 /// Drives the F# float64 reference (<c>reference/Optimizers.Reference</c>) under replay. Every value is computed in
 /// float64 whatever the recorded dtypes; the state dtype is accepted and validated only.
