@@ -45,7 +45,7 @@ public sealed record SafeTensorInfo(string Name, SafeTensorDType DType, IReadOnl
 }
 
 /// <summary>A safetensors file that is malformed, truncated, or fails its checksum. The message names the file and, where one is to blame, the tensor.</summary>
-public sealed class SafeTensorsFormatException : InvalidDataException
+public sealed class SafeTensorsFormatException : IOException
 {
     /// <summary>Creates the exception; the message is prefixed with the file (and tensor) it is about.</summary>
     /// <param name="filePath">The file being read.</param>
@@ -114,7 +114,7 @@ public static class SafeTensors
             System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
             stream.Write(length);
             stream.Write(header);
-            foreach (var t in tensors) WriteBytes(stream, t.Data);
+            foreach (var t in tensors) ForEachSlice(t.Data, stream.Write);
         });
     }
 
@@ -208,27 +208,21 @@ public static class SafeTensors
         _ => false,
     };
 
-    internal static ReadOnlySpan<byte> Bytes(Array data) => data switch
-    {
-        float[] f => MemoryMarshal.AsBytes(f.AsSpan()),
-        double[] d => MemoryMarshal.AsBytes(d.AsSpan()),
-        BFloat16[] b => MemoryMarshal.AsBytes(b.AsSpan()),
-        Half[] h => MemoryMarshal.AsBytes(h.AsSpan()),
-        long[] l => MemoryMarshal.AsBytes(l.AsSpan()),
-        _ => throw new ArgumentException($"Unsupported tensor data {data.GetType().Name}.", nameof(data)),
-    };
+    /// <summary>Receives a tensor's bytes, a slice at a time.</summary>
+    internal delegate void ByteSink(ReadOnlySpan<byte> bytes);
 
-    static void WriteBytes(Stream stream, Array data)
+    /// <summary>Hands the bytes of <paramref name="data"/> to <paramref name="sink"/> in order, in slices: a span is limited
+    /// to int.MaxValue bytes, an array to int.MaxValue elements.</summary>
+    internal static void ForEachSlice(Array data, ByteSink sink)
     {
-        // A span over the whole array is limited to int.MaxValue elements, not bytes: go in slices of the typed array.
         const int Slice = 1 << 26;
         switch (data)
         {
-            case float[] f: for (int i = 0; i < f.Length; i += Slice) stream.Write(MemoryMarshal.AsBytes(f.AsSpan(i, Math.Min(Slice, f.Length - i)))); break;
-            case double[] d: for (int i = 0; i < d.Length; i += Slice) stream.Write(MemoryMarshal.AsBytes(d.AsSpan(i, Math.Min(Slice, d.Length - i)))); break;
-            case BFloat16[] b: for (int i = 0; i < b.Length; i += Slice) stream.Write(MemoryMarshal.AsBytes(b.AsSpan(i, Math.Min(Slice, b.Length - i)))); break;
-            case Half[] h: for (int i = 0; i < h.Length; i += Slice) stream.Write(MemoryMarshal.AsBytes(h.AsSpan(i, Math.Min(Slice, h.Length - i)))); break;
-            case long[] l: for (int i = 0; i < l.Length; i += Slice) stream.Write(MemoryMarshal.AsBytes(l.AsSpan(i, Math.Min(Slice, l.Length - i)))); break;
+            case float[] f: for (int i = 0; i < f.Length; i += Slice) sink(MemoryMarshal.AsBytes(f.AsSpan(i, Math.Min(Slice, f.Length - i)))); break;
+            case double[] d: for (int i = 0; i < d.Length; i += Slice) sink(MemoryMarshal.AsBytes(d.AsSpan(i, Math.Min(Slice, d.Length - i)))); break;
+            case BFloat16[] b: for (int i = 0; i < b.Length; i += Slice) sink(MemoryMarshal.AsBytes(b.AsSpan(i, Math.Min(Slice, b.Length - i)))); break;
+            case Half[] h: for (int i = 0; i < h.Length; i += Slice) sink(MemoryMarshal.AsBytes(h.AsSpan(i, Math.Min(Slice, h.Length - i)))); break;
+            case long[] l: for (int i = 0; i < l.Length; i += Slice) sink(MemoryMarshal.AsBytes(l.AsSpan(i, Math.Min(Slice, l.Length - i)))); break;
             default: throw new ArgumentException($"Unsupported tensor data {data.GetType().Name}.", nameof(data));
         }
     }
