@@ -309,6 +309,7 @@ public static class Checkpoint
             entries.Add(new SafeTensorInfo(t.Name, t.DType, t.Shape, offset, end));
             offset = end;
         }
+        entries.Sort(SafeTensors.DataOrder);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         HashHeader(hash, metadata, entries);
         foreach (var t in tensors) SafeTensors.ForEachSlice(t.Data, hash.AppendData);

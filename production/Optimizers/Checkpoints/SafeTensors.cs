@@ -208,6 +208,15 @@ public static class SafeTensors
         _ => false,
     };
 
+    /// <summary>
+    /// The order of tensors in the data region: by offsets, then (only zero-length tensors can tie) by the UTF-8 bytes of
+    /// the name, which is code-point order and so reproducible in any language.
+    /// </summary>
+    internal static readonly Comparison<SafeTensorInfo> DataOrder = (a, b) =>
+        a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin)
+        : a.End != b.End ? a.End.CompareTo(b.End)
+        : Encoding.UTF8.GetBytes(a.Name).AsSpan().SequenceCompareTo(Encoding.UTF8.GetBytes(b.Name));
+
     /// <summary>Receives a tensor's bytes, a slice at a time.</summary>
     internal delegate void ByteSink(ReadOnlySpan<byte> bytes);
 
@@ -393,7 +402,7 @@ public sealed class SafeTensorsFile
             }
             // Tensors must tile the data region exactly, in offset order: no overlap (two tensors sharing bytes would
             // alias), no gap and no tail (a reader could not tell padding from lost data), no shortfall (truncation).
-            tensors.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End != b.End ? a.End.CompareTo(b.End) : string.CompareOrdinal(a.Name, b.Name));
+            tensors.Sort(SafeTensors.DataOrder);
             long expected = 0;
             foreach (var t in tensors)
             {
