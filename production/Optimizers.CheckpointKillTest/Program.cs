@@ -11,7 +11,7 @@ if (args.Length != 2 || !int.TryParse(args[1], out int elements) || elements <= 
 }
 var (optimizer, parameters) = KillTestModel.Create(elements);
 // Bounded, so that a helper whose test died does not write forever.
-for (int k = 1; k <= 1000; k++)
+for (int k = 1; k <= 100; k++)
 {
     KillTestModel.SetGradients(parameters, k);
     optimizer.Step();

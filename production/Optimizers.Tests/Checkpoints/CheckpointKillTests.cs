@@ -8,7 +8,7 @@ namespace Optimizers.Tests.Checkpoints;
 /// A process killed while it saves a checkpoint leaves the previous checkpoint intact: the save goes to a temporary file
 /// that replaces the checkpoint only once it is complete and on disk.
 /// </summary>
-public sealed class CheckpointKillTests
+public sealed class CheckpointKillTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     // 4M float32 elements: 48 MB per checkpoint (parameter, exp_avg, exp_avg_sq), so a save lasts long enough to be hit.
     const int Elements = 4 << 20;
@@ -35,17 +35,27 @@ public sealed class CheckpointKillTests
                 psi.ArgumentList.Add(path);
                 psi.ArgumentList.Add(Elements.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 using var process = Process.Start(psi)!;
+                var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+                var started = Stopwatch.StartNew();
+                process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue($"{started.Elapsed.TotalSeconds:F2} stderr: {e.Data}"); };
+                process.BeginErrorReadLine();
                 bool tempSeen;
+                string diagnosis = "";
                 try
                 {
                     string? line;
-                    while ((line = process.StandardOutput.ReadLine()) is not null && line != $"saving {target}") { }
-                    Assert.True(line is not null, $"the helper exited before save {target}: {process.StandardError.ReadToEnd()}");
+                    while ((line = process.StandardOutput.ReadLine()) is not null)
+                    {
+                        log.Enqueue($"{started.Elapsed.TotalSeconds:F2} {line}");
+                        if (line == $"saving {target}") break;
+                    }
+                    Assert.True(line is not null, $"the helper exited before save {target}: {string.Join(" | ", log)}");
                     Assert.True(File.Exists(path), $"checkpoint {target - 1} should exist before save {target} starts");
                     // Kill once the temporary file of save k has bytes in it, i.e. in the middle of writing.
                     var clock = Stopwatch.StartNew();
                     while (!(tempSeen = Directory.EnumerateFiles(dir, "*.tmp").Any(f => new FileInfo(f).Length > 0)) && !process.HasExited && clock.Elapsed < TimeSpan.FromSeconds(60))
                         Thread.Sleep(1);
+                    diagnosis = $"{string.Join(" | ", log)}; exit {(process.HasExited ? process.ExitCode.ToString() : "none")}; after {clock.Elapsed.TotalSeconds:F1} s the helper had {(process.HasExited ? "exited" : "not exited")}; files: {string.Join(", ", Directory.EnumerateFiles(dir).Select(Path.GetFileName))}";
                     process.Kill(entireProcessTree: true);
                     process.WaitForExit();
                 }
@@ -59,7 +69,8 @@ public sealed class CheckpointKillTests
                 double step = optimizer.StateDict().Groups[0].Parameters[0]!.Step;
                 // A temporary file left behind means the rename had not happened: the checkpoint must be the previous one.
                 bool tempLeft = Directory.EnumerateFiles(dir, "*.tmp").Any();
-                Assert.True(tempSeen, "the kill should land while the temporary file is being written");
+                Assert.True(tempSeen, $"the kill should land while the temporary file is being written; {diagnosis}");
+                output.WriteLine($"trial {trial}: killed during save {target}; temporary file left: {tempLeft}; checkpoint step {step}; {string.Join(" | ", log)}");
                 if (tempLeft) Assert.Equal(target - 1, step);
                 else Assert.Equal(target, step);
             }

@@ -10,16 +10,16 @@ public sealed class QuickstartTests
     public void The_quickstart_trains_and_its_checkpoint_restores_the_run()
     {
         // quickstart:begin
-        // Fit w so that w·x = 14 for x = (1, 2, 3): a loss (w·x − 14)² with its gradient worked out by hand.
+        // Fit w so that w·x = 1.4 for x = (1, 2, 3): a loss (w·x − 1.4)² with its gradient worked out by hand.
         var w = Parameter.Create("w", new float[] { 0f, 0f, 0f }, 3);
-        var optimizer = new HomeAdamEW([w], new HomeAdamEWOptions { Lr = 0.05, Tau = 1e-3 });
+        var optimizer = new HomeAdamEW([w], new HomeAdamEWOptions { Lr = 0.05 });
         float[] x = [1f, 2f, 3f];
-        float Loss() { var v = w.Value<float>(); float r = v[0] * x[0] + v[1] * x[1] + v[2] * x[2] - 14f; return r * r; }
+        float Loss() { var v = w.Value<float>(); float r = v[0] * x[0] + v[1] * x[1] + v[2] * x[2] - 1.4f; return r * r; }
         float initialLoss = Loss();
         for (int step = 0; step < 200; step++)
         {
             var v = w.Value<float>();
-            float residual = v[0] * x[0] + v[1] * x[1] + v[2] * x[2] - 14f;
+            float residual = v[0] * x[0] + v[1] * x[1] + v[2] * x[2] - 1.4f;
             var grad = w.AttachGrad<float>();              // zero-filled when first attached
             for (int i = 0; i < 3; i++) grad[i] = 2f * residual * x[i];
             optimizer.Step();
@@ -32,7 +32,7 @@ public sealed class QuickstartTests
         optimizer.SaveCheckpoint(path);
         // ... and resume later, in a new process, into the same parameters and optimizer built the same way.
         var resumedW = Parameter.Create("w", new float[] { 0f, 0f, 0f }, 3);
-        var resumed = new HomeAdamEW([resumedW], new HomeAdamEWOptions { Lr = 0.05, Tau = 1e-3 });
+        var resumed = new HomeAdamEW([resumedW], new HomeAdamEWOptions { Lr = 0.05 });
         resumed.LoadCheckpoint(path);
         // quickstart:end
 
