@@ -29,9 +29,10 @@ namespace Optimizers.Checkpoints;
 /// <c>group.g.parameters</c> (JSON: name, shape, dtype, has_state of each parameter), <c>partition</c> (STAC, JSON),
 /// <c>nonfinite_skipped_steps</c>, <c>parameters_included</c>, and <c>checksum</c>.</para>
 /// <para>The checksum is <c>sha256:</c> and the hex SHA-256 of: every other metadata entry in code-point order of its key
-/// as <c>key \0 value \0</c> (UTF-8), then every tensor in data order as <c>name \0 dtype \0 shape joined by ',' \0 begin
-/// \0 end \0</c>, then the tensor bytes. It covers the options as well as the numbers, so a flipped digit in a learning
-/// rate is caught like a flipped bit in a moment. <c>read_checkpoint.py</c> (next to this file) reads and verifies it with numpy.</para>
+/// as <c>key \0 value \0</c> (UTF-8), then every tensor in data order (by data_offsets; zero-length tensors that tie,
+/// by the UTF-8 bytes of their names) as <c>name \0 dtype \0 shape joined by ',' \0 begin \0 end \0</c>, then the
+/// tensor bytes. It covers the options as well as the numbers, so a flipped digit in a learning rate is caught like a
+/// flipped bit in a moment. <c>read_checkpoint.py</c> (next to this file) reads and verifies it with numpy.</para>
 /// </remarks>
 public static class Checkpoint
 {
@@ -54,6 +55,8 @@ public static class Checkpoint
     /// <param name="optimizer">The optimizer to save.</param>
     /// <param name="path">The file to write; its directory must exist. An existing file is replaced.</param>
     /// <param name="includeParameters">Also store every parameter's value (default true).</param>
+    /// <remarks>A save that is killed part-way leaves a hidden <c>.&lt;file name&gt;.&lt;id&gt;.tmp</c> beside the checkpoint;
+    /// it is never read and can be deleted.</remarks>
     /// <exception cref="IOException">The file could not be written; <paramref name="path"/> is unchanged.</exception>
     public static void Save(Optimizer optimizer, string path, bool includeParameters = true)
     {
