@@ -1,10 +1,10 @@
 namespace Optimizers.Tests;
 
-/// <summary>The package README's quickstart, kept compiling and running.</summary>
-public class QuickstartTests
+/// <summary>The package README's STAC snippet, and a HomeAdamEW run with telemetry, kept compiling and running.</summary>
+public class ReadmeSnippetTests
 {
     [Fact]
-    public void The_readme_quickstart_runs_and_descends()
+    public void The_readme_stac_snippet_partitions_and_an_ew_run_descends()
     {
         var w = Parameter.Create("w", new float[] { 1f, 2f, 3f }, 3);
         var b = Parameter.Create("b", new float[] { 0f }, 1);
