@@ -1,6 +1,8 @@
 using System.Globalization;
 using BenchmarkDotNet.Running;
 using Optimizers.Benchmarks.Bdn;
+using Optimizers.Benchmarks.Convergence;
+using Optimizers.Benchmarks.Quick;
 using Optimizers.Benchmarks.Workloads;
 
 namespace Optimizers.Benchmarks;
@@ -9,6 +11,12 @@ public static class Program
 {
     const string Usage = """
         Optimizers.Benchmarks (benchmarks/README.md)
+          quick [--full] [--out DIR] [--shapes 1000,100x100000,...] [--no-torch] [--no-convergence] [--no-isa-children]
+                [--python /usr/bin/python3.11] [--readme PATH]
+                 bandwidth probe, every kernel row (narrower ISAs in child processes), optimizer-level rows, torch AdamW,
+                 convergence workloads; writes latest.json, benchmarks.md, convergence.md and SVG charts (default DIR:
+                 benchmarks/results). --full: more repeats and longer training, for a quiet machine.
+          convergence [--full] [--out DIR]   the convergence workloads alone.
           bdn [--job dry|short|medium|default] [--isa all|native] [BenchmarkDotNet args, e.g. --filter '*AdamW*']
                  BenchmarkDotNet suites; measures copy/triad bandwidth first for the 'of triad' column.
           bandwidth  the copy/triad probe alone.
@@ -21,10 +29,41 @@ public static class Program
         switch (args[0])
         {
             case "bdn": return RunBdn(rest);
+            case "quick": return QuickRunner.Run(ParseQuick(rest));
+            case "quick-child":
+            {
+                string outFile = TakeOption(ref rest, "--out") ?? throw new ArgumentException("quick-child needs --out FILE.", nameof(args));
+                bool full = TakeFlag(ref rest, "--full");
+                return QuickRunner.RunChild(outFile, full, ParseShapes(TakeOption(ref rest, "--shapes")));
+            }
+            case "convergence":
+            {
+                bool full = TakeFlag(ref rest, "--full");
+                string dir = TakeOption(ref rest, "--out") ?? RepoPaths.Results;
+                ConvergenceRunner.Run(dir, full, Console.WriteLine);
+                return 0;
+            }
             case "bandwidth": PrintBandwidth(BandwidthProbe.Measure()); return 0;
             default: Console.Error.WriteLine($"Unknown command '{args[0]}'.\n{Usage}"); return 2;
         }
     }
+
+    static QuickOptions ParseQuick(string[] args)
+    {
+        bool full = TakeFlag(ref args, "--full");
+        bool noTorch = TakeFlag(ref args, "--no-torch");
+        bool noConvergence = TakeFlag(ref args, "--no-convergence");
+        bool noChildren = TakeFlag(ref args, "--no-isa-children");
+        string outDir = TakeOption(ref args, "--out") ?? RepoPaths.Results;
+        string python = TakeOption(ref args, "--python") ?? "/usr/bin/python3.11";
+        string? readme = TakeOption(ref args, "--readme");
+        var shapes = ParseShapes(TakeOption(ref args, "--shapes"));
+        if (args.Length > 0) throw new ArgumentException($"Unknown quick option(s): {string.Join(' ', args)}", nameof(args));
+        return new QuickOptions(outDir, full, !noTorch, !noConvergence, !noChildren, shapes, python, readme);
+    }
+
+    static IReadOnlyList<ShapeCase> ParseShapes(string? text)
+        => text is null ? ShapeCase.Standard : text.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ShapeCase.Parse).ToList();
 
     static int RunBdn(string[] args)
     {
