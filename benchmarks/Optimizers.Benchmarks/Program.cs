@@ -56,7 +56,8 @@ public static class Program
         bool noChildren = TakeFlag(ref args, "--no-isa-children");
         string outDir = TakeOption(ref args, "--out") ?? RepoPaths.Results;
         string python = TakeOption(ref args, "--python") ?? "/usr/bin/python3.11";
-        string? readme = TakeOption(ref args, "--readme");
+        // The README's latest-results block follows the default results folder; a run elsewhere leaves it alone.
+        string? readme = TakeOption(ref args, "--readme") ?? (outDir == RepoPaths.Results ? RepoPaths.Readme : null);
         var shapes = ParseShapes(TakeOption(ref args, "--shapes"));
         if (args.Length > 0) throw new ArgumentException($"Unknown quick option(s): {string.Join(' ', args)}", nameof(args));
         return new QuickOptions(outDir, full, !noTorch, !noConvergence, !noChildren, shapes, python, readme);

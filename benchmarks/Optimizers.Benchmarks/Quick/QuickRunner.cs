@@ -54,7 +54,7 @@ public static class QuickRunner
             ["isa"] = IsaInfo.Describe(),
             ["git_commit"] = Environment.GetEnvironmentVariable("BENCH_GIT_COMMIT"),
             ["plan"] = options.Full ? "full" : "quick",
-            ["timing"] = $"warmup {options.Plan.Warmup}, median of {options.Plan.Repeats} samples of ≥ {options.Plan.MinSampleMs} ms",
+            ["timing"] = $"warmup ≥ {options.Plan.Warmup} calls and ≥ {options.Plan.WarmupMs} ms, median of {options.Plan.Repeats} samples of ≥ {options.Plan.MinSampleMs} ms",
             ["started_utc"] = DateTime.UtcNow.ToString("u", CultureInfo.InvariantCulture),
             ["load_average_start"] = LoadAverage(),
         };
@@ -144,8 +144,9 @@ public static class QuickRunner
     {
         try
         {
-            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
-            return line?.Split(':', 2)[1].Trim() ?? RuntimeInformation.ProcessArchitecture.ToString();
+            var lines = File.ReadLines("/proc/cpuinfo").TakeWhile(l => l.Length > 0).ToList();
+            string? Field(string name) => lines.FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal))?.Split(':', 2)[1].Trim();
+            return $"{Field("model name") ?? RuntimeInformation.ProcessArchitecture.ToString()} (family {Field("cpu family")}, model {Field("model")})";
         }
         catch (IOException) { return RuntimeInformation.ProcessArchitecture.ToString(); }
         catch (UnauthorizedAccessException) { return RuntimeInformation.ProcessArchitecture.ToString(); }

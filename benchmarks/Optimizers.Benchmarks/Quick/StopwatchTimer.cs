@@ -7,15 +7,20 @@ namespace Optimizers.Benchmarks.Quick;
 /// least the minimum, then the median over repeats of the mean time per call. Cruder than BenchmarkDotNet
 /// (no outlier analysis, no overhead subtraction), good to a few percent on a quiet machine.
 /// </summary>
-public sealed record TimingPlan(int Warmup, int Repeats, double MinSampleMs)
+/// <remarks>
+/// The warmup is counted in calls and in time: tiered compilation only starts counting calls after a quiet
+/// period of about 100 ms and promotes a method after 30 calls, so a few calls alone would time tier-0 code.
+/// </remarks>
+public sealed record TimingPlan(int Warmup, double WarmupMs, int Repeats, double MinSampleMs)
 {
-    public static TimingPlan Quick { get; } = new(Warmup: 3, Repeats: 7, MinSampleMs: 5);
-    public static TimingPlan Full { get; } = new(Warmup: 10, Repeats: 31, MinSampleMs: 20);
+    public static TimingPlan Quick { get; } = new(Warmup: 3, WarmupMs: 250, Repeats: 7, MinSampleMs: 5);
+    public static TimingPlan Full { get; } = new(Warmup: 10, WarmupMs: 1000, Repeats: 31, MinSampleMs: 20);
 
     /// <summary>Median milliseconds per call of <paramref name="step"/>.</summary>
     public double MedianMs(Action step)
     {
-        for (int i = 0; i < Warmup; i++) step();
+        long warmupStart = Stopwatch.GetTimestamp();
+        for (int i = 0; i < Warmup || Stopwatch.GetElapsedTime(warmupStart).TotalMilliseconds < WarmupMs; i++) step();
         int calls = 1;
         while (true)
         {
