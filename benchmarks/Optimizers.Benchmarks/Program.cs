@@ -17,6 +17,7 @@ public static class Program
                  convergence workloads; writes latest.json, benchmarks.md, convergence.md and SVG charts (default DIR:
                  benchmarks/results). --full: more repeats and longer training, for a quiet machine.
           convergence [--full] [--out DIR]   the convergence workloads alone.
+          report [--out DIR]   redraws benchmarks.md and the benchmark charts from DIR/latest.json.
           bdn [--job dry|short|medium|default] [--isa all|native] [BenchmarkDotNet args, e.g. --filter '*AdamW*']
                  BenchmarkDotNet suites; measures copy/triad bandwidth first for the 'of triad' column.
           bandwidth  the copy/triad probe alone.
@@ -35,6 +36,12 @@ public static class Program
                 string outFile = TakeOption(ref rest, "--out") ?? throw new ArgumentException("quick-child needs --out FILE.", nameof(args));
                 bool full = TakeFlag(ref rest, "--full");
                 return QuickRunner.RunChild(outFile, full, ParseShapes(TakeOption(ref rest, "--shapes")));
+            }
+            case "report":
+            {
+                string dir = TakeOption(ref rest, "--out") ?? RepoPaths.Results;
+                Reporting.BenchmarkReport.Write(dir, Reporting.BenchmarkReport.Read(Path.Combine(dir, "latest.json")));
+                return 0;
             }
             case "convergence":
             {

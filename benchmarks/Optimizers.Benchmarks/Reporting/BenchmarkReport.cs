@@ -56,6 +56,21 @@ public static class BenchmarkReport
         File.WriteAllText(Path.Combine(directory, "gbs-by-size.svg"), GbsBySize(run));
     }
 
+    /// <summary>Reads a latest.json back, so the Markdown and charts can be redrawn without measuring again.</summary>
+    public static BenchmarkRun Read(string latestJson)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(latestJson));
+        var root = document.RootElement;
+        var machine = root.GetProperty("machine").EnumerateObject()
+            .ToDictionary(p => p.Name, p => (object?)p.Value.Clone()); // kept as JSON, so numbers stay numbers when written back
+        var b = root.GetProperty("bandwidth");
+        double Get(string name) => b.GetProperty(name).GetDouble();
+        var bandwidth = new BandwidthResult(Get("copy_gbs_1t"), Get("copy_gbs_2t"), Get("triad_gbs_1t"), Get("triad_gbs_2t"),
+            Get("triad_median_gbs_1t"), Get("triad_median_gbs_2t"), b.GetProperty("array_elements").GetInt64(), b.GetProperty("repeats").GetInt32());
+        var rows = root.GetProperty("rows").Deserialize<List<ResultRow>>(Json) ?? [];
+        return new BenchmarkRun(machine, bandwidth, rows);
+    }
+
     static string Pct(double? x) => x is double v ? v.ToString("P0", CultureInfo.InvariantCulture) : "–";
     static string Num(double? x, string format) => x is double v ? v.ToString(format, CultureInfo.InvariantCulture) : "–";
 
@@ -136,13 +151,16 @@ public static class BenchmarkReport
 
     static string GbsBySize(BenchmarkRun run)
     {
-        // AdamW-shaped steps only, one tensor, float32: the comparison torch can join.
+        // AdamW only, one tensor: the comparison torch can join. Our rows at the widest ISA the main process had;
+        // the narrower ISA rows are in the tables.
+        string widest = IsaInfo.Widest;
         var rows = run.Rows.Where(r => r.Tensors == 1 && r.StateDtype == "float32" && r.Gbs is not null
-            && (r.Optimizer is "AdamW" or "AdamW-foreach" or "AdamW-forloop" or "HomeAdamEW")).ToList();
+            && (r.Optimizer == "AdamW" && (r.Backend is "scalar" or "functional" or "optimizer" || r.Backend.EndsWith(widest, StringComparison.Ordinal))
+                || r.Optimizer is "AdamW-foreach" or "AdamW-forloop")).ToList();
         var series = rows.GroupBy(r => (r.Optimizer, r.Backend, r.Threads))
             .Select((g, i) => new ChartSeries($"{g.Key.Optimizer} · {g.Key.Backend} · {g.Key.Threads}t",
                 g.OrderBy(r => r.Elements).Select(r => ((double)r.Elements, r.Gbs!.Value)).ToList(), i, Dashed: g.Key.Threads > 1))
             .ToList();
-        return SvgCharts.Line("AdamW-shaped steps: effective bandwidth by size", "elements (one tensor)", "GB/s", series, logX: true, logY: true);
+        return SvgCharts.Line("AdamW step: effective bandwidth by size (dashed: 2 threads)", "elements (one tensor)", "GB/s", series, logX: true, logY: true);
     }
 }

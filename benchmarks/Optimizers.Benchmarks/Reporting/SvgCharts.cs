@@ -83,6 +83,10 @@ public static class SvgCharts
                 else Flush();
             }
             Flush();
+            // Sparse series (a handful of sizes) get a marker on each measured point.
+            if (s.Points.Count <= 12)
+                foreach (var (x, y) in s.Points.Where(p => Usable(p.X, p.Y)))
+                    svg.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{F(Px(x))}\" cy=\"{F(Py(y))}\" r=\"3\" fill=\"{Color(s.ColorIndex)}\"/>\n");
         }
         Legend(svg, series.Select(s => (s.Name, s.ColorIndex, s.Dashed)).ToList(), width - right + 15, top);
         return End(svg);
@@ -91,7 +95,9 @@ public static class SvgCharts
     public static string Bars(string title, string valueLabel, IReadOnlyList<ChartBar> bars, IReadOnlyList<ReferenceLine> references,
         IReadOnlyList<(string Name, int ColorIndex)> legend, int width = 900)
     {
-        const int top = 50, barHeight = 18, gap = 6, bottom = 60, right = 40;
+        const int barHeight = 18, gap = 6, bottom = 60, right = 40;
+        // One text line per reference line above the plot, so close values do not print over each other.
+        int top = 50 + 14 * references.Count;
         int left = 20 + 7 * bars.Select(b => b.Label.Length).DefaultIfEmpty(10).Max();
         int height = top + bottom + bars.Count * (barHeight + gap) + 20 * legend.Count;
         double plotW = width - left - right, plotH = bars.Count * (barHeight + gap);
@@ -116,11 +122,12 @@ public static class SvgCharts
             svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{left}\" y=\"{F(y)}\" width=\"{F(Px(value) - left)}\" height=\"{barHeight}\" fill=\"{Color(bar.ColorIndex)}\"/>");
             svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(Px(value) + 4)}\" y=\"{F(y + barHeight - 5)}\" font-size=\"11\">{Esc(value.ToString("0.0", CultureInfo.InvariantCulture))}</text>\n");
         }
-        foreach (var r in references)
+        for (int i = 0; i < references.Count; i++)
         {
-            double x = Px(r.Value);
-            svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{F(x)}\" y1=\"{top - 8}\" x2=\"{F(x)}\" y2=\"{F(top + plotH)}\" stroke=\"#222\" stroke-dasharray=\"5,4\"/>");
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(x - 3)}\" y=\"{top - 12}\" text-anchor=\"end\" font-size=\"11\">{Esc(r.Label)}</text>\n");
+            var r = references[i];
+            double x = Px(r.Value), labelY = top - 8 - 14 * (references.Count - 1 - i);
+            svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{F(x)}\" y1=\"{F(labelY - 10)}\" x2=\"{F(x)}\" y2=\"{F(top + plotH)}\" stroke=\"#222\" stroke-dasharray=\"5,4\"/>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(x - 4)}\" y=\"{F(labelY)}\" text-anchor=\"end\" font-size=\"11\">{Esc(r.Label)}</text>\n");
         }
         svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{F(top + plotH)}\" stroke=\"#333\"/>");
         svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{left}\" y1=\"{F(top + plotH)}\" x2=\"{F(left + plotW)}\" y2=\"{F(top + plotH)}\" stroke=\"#333\"/>\n");
