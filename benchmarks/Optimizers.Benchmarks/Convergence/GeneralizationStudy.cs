@@ -136,9 +136,10 @@ public static class GeneralizationStudy
         if (homeAdam.Count > 0 && homeAdam.All(r => r.AdaptiveFraction == 0.0))
         {
             md.AppendLine();
-            md.AppendLine("HomeAdam took the SGDM branch on every step at every τ, so its rows coincide: its decision is one per group, and a ReLU");
-            md.AppendLine("network has second-moment elements that are exactly zero (weights of units that never fire), so the group minimum of v̂");
-            md.AppendLine("is 0 < τ. This is upstream's documented behaviour (any exactly-zero v element forces SGDM for the whole group), not a bug here.");
+            md.AppendLine("HomeAdam's rows coincide across τ: it ended on the SGDM branch at every τ, and identical trajectories mean it decided");
+            md.AppendLine("the same way at every step, so its group minimum of v̂ never reached even 1e-12. Its decision is one per group: a single");
+            md.AppendLine("element with a (near-)zero gradient anywhere, such as a weight of a ReLU unit that never fires, vetoes the adaptive step for");
+            md.AppendLine("all of them. That is upstream's documented rule (paper-notes/homeadam.md, the per-group decision), not an artefact of this harness.");
         }
         return md.ToString();
     }

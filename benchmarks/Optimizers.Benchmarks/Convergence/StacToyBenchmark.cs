@@ -7,7 +7,7 @@ using Optimizers.Benchmarks.Workloads;
 namespace Optimizers.Benchmarks.Convergence;
 
 /// <summary>
-/// STAC's toy benchmark (upstream examples/toy_benchmark.py, upstream-spec B10) rebuilt on our own RNG:
+/// STAC's toy benchmark (upstream stac-optimizer 0.1.2, examples/toy_benchmark.py) rebuilt on our own RNG:
 /// a 16→32→32→4 ReLU MLP (trunk_0, trunk_1, head), 256 samples X ~ N(0,1), Y = X·W + 0.1·noise with
 /// W ~ N(0,1) 16×4, data seeds 0–4, one model initialisation for all runs, 200 full-batch MSE steps.
 /// Upstream's numbers come from torch's generator and CUDA matmuls; we expect their ordering, not their values.
