@@ -79,9 +79,13 @@ public static class Program
         string isa = TakeOption(ref args, "--isa") ?? "all";
         if (isa is not ("all" or "native")) throw new ArgumentOutOfRangeException(nameof(args), isa, "--isa must be all or native.");
         Console.WriteLine($"// host ISA: {IsaInfo.Describe()}");
-        var bandwidth = BandwidthProbe.Measure();
-        PrintBandwidth(bandwidth);
-        RooflineColumn.Bandwidth = bandwidth;
+        // Listing or help runs nothing, so it needs no roofline.
+        if (!args.Any(a => a is "--list" or "--help" or "-h" or "--info"))
+        {
+            var bandwidth = BandwidthProbe.Measure();
+            PrintBandwidth(bandwidth);
+            RooflineColumn.Bandwidth = bandwidth;
+        }
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BdnConfig.Create(job, isa == "all"));
         return summaries.Any(s => s.HasCriticalValidationErrors) ? 1 : 0;
     }
