@@ -1,0 +1,164 @@
+// AdamSRF, HomeAdam and HomeAdamEW on the device: Kernels/HomeAdamFamilyKernel.cs operation by
+// operation (paper-notes/operation-sequences.md). A change of order there is a change of the
+// matching line here; the OpenCL tests hold the two to the same bits.
+
+// How an apply pass picks the adaptive step m/(v_hat+eps) over the SGDM step m. 0..2 are BranchRule's values.
+#define RULE_ADAPTIVE 0
+#define RULE_SGDM 1
+#define RULE_ELEMENT_WISE 2
+#define RULE_GROUP_DECISION 3 // read the decision homeadam_decide left in the group scalars
+
+// The group scalars of HomeAdam, kept on the device across a step:
+#define GROUP_MIN_VHAT 0     // running NaN-propagating minimum of v_hat over the group's tensors
+#define GROUP_ADAPTIVE 1     // 1 when the group takes the adaptive branch, 0 for SGDM
+#define GROUP_LAST_MIN_V 2   // the last tensor's minimum stored v, before bias correction
+#define GROUP_SCALAR_COUNT 3
+
+// m <- lerp(m, g, w) as torch 1.13 rounds it: one fused multiply-add, branch chosen by w.
+INLINE compute_t torch_lerp(compute_t m, compute_t g, compute_t w, compute_t one_minus_w, int low_weight)
+{
+    return low_weight ? FMA(w, g - m, m) : FMA(-(g - m), one_minus_w, g);
+}
+
+// The moment update of one element; returns the second moment as stored.
+INLINE compute_t update_moments_at(GLOBAL const param_t* grad, int pi, GLOBAL state_t* m, GLOBAL state_t* v, int si,
+    compute_t w, compute_t one_minus_w, int low_weight, compute_t beta2, compute_t one_minus_beta2)
+{
+    // grad.to(state_dtype): stored-type rounding, then widened to the compute type.
+    compute_t gi = ROUND_STATE((compute_t)grad[pi]);
+    compute_t mi = torch_lerp(LOAD_STATE(m, si), gi, w, one_minus_w, low_weight);
+    compute_t vi = FMA(one_minus_beta2 * gi, gi, LOAD_STATE(v, si) * beta2);
+    STORE_STATE(m, si, mi);
+    STORE_STATE(v, si, vi);
+    return LOAD_STATE(v, si);
+}
+
+// The parameter update of one element from already-updated moments; returns 1 when it was adaptive.
+INLINE int apply_at(GLOBAL param_t* param, int pi, GLOBAL const state_t* m, GLOBAL const state_t* v, int si,
+    compute_t bias_correction2, compute_t step_size, compute_t eps, compute_t tau, param_t decay, int has_decay,
+    int rule, int group_adaptive)
+{
+    compute_t mi = LOAD_STATE(m, si);
+    compute_t v_hat = LOAD_STATE(v, si) / bias_correction2;
+    int adaptive = rule == RULE_ADAPTIVE ? 1
+        : rule == RULE_SGDM ? 0
+        : rule == RULE_ELEMENT_WISE ? (v_hat >= tau)
+        : group_adaptive;
+    compute_t u = adaptive ? mi / (v_hat + eps) : mi;
+    param_t delta = (param_t)(u * step_size);
+    param_t p = param[pi];
+    if (has_decay) p *= decay;
+    param[pi] = p - delta;
+    return adaptive;
+}
+
+// AdamSRF and HomeAdamEW (and HomeAdam with a rule already known): moments and update in one pass.
+KERNEL void homeadam_step(GLOBAL param_t* param, GLOBAL const param_t* grad, int param_offset,
+    GLOBAL state_t* m, GLOBAL state_t* v, int state_offset, int length,
+    compute_t lerp_weight, compute_t beta2, compute_t one_minus_beta2, compute_t bias_correction2,
+    compute_t step_size, compute_t eps, compute_t tau, param_t decay, int has_decay, int rule,
+    GLOBAL const compute_t* group, GLOBAL u32* adaptive_count)
+{
+    LOCAL_ARRAY(u32, count_scratch, WORK_GROUP_SIZE);
+    int i = GLOBAL_ID();
+    compute_t one_minus_w = (compute_t)1.0f - lerp_weight;
+    int low_weight = lerp_weight < (compute_t)0.5f;
+    int adaptive = 0;
+    if (i < length)
+    {
+        update_moments_at(grad, param_offset + i, m, v, state_offset + i, lerp_weight, one_minus_w, low_weight, beta2, one_minus_beta2);
+        int group_adaptive = rule == RULE_GROUP_DECISION ? group[GROUP_ADAPTIVE] != (compute_t)0.0f : 0;
+        adaptive = apply_at(param, param_offset + i, m, v, state_offset + i, bias_correction2, step_size, eps, tau,
+            decay, has_decay, rule, group_adaptive);
+    }
+    WORK_GROUP_COUNT_INTO(adaptive_count, adaptive, count_scratch);
+}
+
+// HomeAdam's first pass: moments, and each work-group's minimum stored v into partial_min.
+KERNEL void homeadam_moments(GLOBAL const param_t* grad, int param_offset,
+    GLOBAL state_t* m, GLOBAL state_t* v, int state_offset, int length,
+    compute_t lerp_weight, compute_t beta2, compute_t one_minus_beta2, GLOBAL compute_t* partial_min)
+{
+    LOCAL_ARRAY(compute_t, min_scratch, WORK_GROUP_SIZE);
+    int i = GLOBAL_ID();
+    int lid = LOCAL_ID();
+    compute_t one_minus_w = (compute_t)1.0f - lerp_weight;
+    int low_weight = lerp_weight < (compute_t)0.5f;
+    compute_t stored = COMPUTE_INF;
+    if (i < length)
+        stored = update_moments_at(grad, param_offset + i, m, v, state_offset + i, lerp_weight, one_minus_w, low_weight, beta2, one_minus_beta2);
+    min_scratch[lid] = stored;
+    LOCAL_BARRIER();
+    for (int stride = WORK_GROUP_SIZE / 2; stride > 0; stride >>= 1)
+    {
+        if (lid < stride) min_scratch[lid] = nan_propagating_min(min_scratch[lid], min_scratch[lid + stride]);
+        LOCAL_BARRIER();
+    }
+    if (lid == 0) partial_min[GROUP_ID()] = min_scratch[0];
+}
+
+// One work-group: the tensor's minimum from the partials, then min(v)/bc2 folded into the group minimum
+// (upstream: amin(v) / (1 - P2), combined across tensors with torch.minimum).
+KERNEL void homeadam_fold_min(GLOBAL const compute_t* partial_min, int partial_count, compute_t bias_correction2,
+    GLOBAL compute_t* group)
+{
+    LOCAL_ARRAY(compute_t, min_scratch, WORK_GROUP_SIZE);
+    int lid = LOCAL_ID();
+    compute_t acc = COMPUTE_INF;
+    for (int k = lid; k < partial_count; k += WORK_GROUP_SIZE)
+        acc = nan_propagating_min(acc, partial_min[k]);
+    min_scratch[lid] = acc;
+    LOCAL_BARRIER();
+    for (int stride = WORK_GROUP_SIZE / 2; stride > 0; stride >>= 1)
+    {
+        if (lid < stride) min_scratch[lid] = nan_propagating_min(min_scratch[lid], min_scratch[lid + stride]);
+        LOCAL_BARRIER();
+    }
+    if (lid == 0)
+    {
+        compute_t tensor_min_v = min_scratch[0];
+        group[GROUP_LAST_MIN_V] = tensor_min_v;
+        group[GROUP_MIN_VHAT] = nan_propagating_min(group[GROUP_MIN_VHAT], tensor_min_v / bias_correction2);
+    }
+}
+
+// Starts a group's step: an empty minimum is +inf (every tensor adaptive if none had a gradient).
+KERNEL void homeadam_group_begin(GLOBAL compute_t* group)
+{
+    if (GLOBAL_ID() == 0)
+    {
+        group[GROUP_MIN_VHAT] = COMPUTE_INF;
+        group[GROUP_ADAPTIVE] = (compute_t)0.0f;
+        group[GROUP_LAST_MIN_V] = COMPUTE_INF;
+    }
+}
+
+// The group decision, on the device. Upstream's non-capturable path asks `min < tau` (a NaN minimum
+// does not veto: adaptive); its capturable path asks `min >= tau` (a NaN minimum gives SGDM).
+KERNEL void homeadam_decide(GLOBAL compute_t* group, compute_t tau, int capturable)
+{
+    if (GLOBAL_ID() == 0)
+    {
+        compute_t min_v_hat = group[GROUP_MIN_VHAT];
+        int adaptive = capturable ? (min_v_hat >= tau) : !(min_v_hat < tau);
+        group[GROUP_ADAPTIVE] = adaptive ? (compute_t)1.0f : (compute_t)0.0f;
+    }
+}
+
+// HomeAdam's second pass: the update from already-updated moments.
+KERNEL void homeadam_apply(GLOBAL param_t* param, int param_offset,
+    GLOBAL const state_t* m, GLOBAL const state_t* v, int state_offset, int length,
+    compute_t bias_correction2, compute_t step_size, compute_t eps, compute_t tau, param_t decay, int has_decay, int rule,
+    GLOBAL const compute_t* group, GLOBAL u32* adaptive_count)
+{
+    LOCAL_ARRAY(u32, count_scratch, WORK_GROUP_SIZE);
+    int i = GLOBAL_ID();
+    int adaptive = 0;
+    if (i < length)
+    {
+        int group_adaptive = rule == RULE_GROUP_DECISION ? group[GROUP_ADAPTIVE] != (compute_t)0.0f : 0;
+        adaptive = apply_at(param, param_offset + i, m, v, state_offset + i, bias_correction2, step_size, eps, tau,
+            decay, has_decay, rule, group_adaptive);
+    }
+    WORK_GROUP_COUNT_INTO(adaptive_count, adaptive, count_scratch);
+}
