@@ -141,7 +141,19 @@ public sealed unsafe class OpenClKernelBackend : AcceleratorKernelBackend
         string options = BuildOptions(param, state);
         string key = options + "\n" + source;
         if (_programs.TryGetValue(key, out var cached)) return cached;
+        try
+        {
+            return _programs[key] = BuildProgram(source, options);
+        }
+        catch (OpenClException e) when (e.BuildLog is not null)
+        {
+            throw new OpenClException($"clBuildProgram({KernelSource.FileName(family)}, {options})", e.Status, e.BuildLog);
+        }
+    }
 
+    /// <summary>Builds OpenCL C source for this backend's device (uncached); a failure carries the build log.</summary>
+    internal nint BuildProgram(string source, string options)
+    {
         byte[] sourceBytes = Encoding.UTF8.GetBytes(source);
         byte[] optionBytes = Encoding.UTF8.GetBytes(options + "\0");
         int status;
@@ -159,9 +171,8 @@ public sealed unsafe class OpenClKernelBackend : AcceleratorKernelBackend
         {
             string log = BuildLog(program);
             OpenClNative.clReleaseProgram(program);
-            throw new OpenClException($"clBuildProgram({KernelSource.FileName(family)}, {options})", status, log);
+            throw new OpenClException("clBuildProgram", status, log);
         }
-        _programs[key] = program;
         return program;
     }
 
