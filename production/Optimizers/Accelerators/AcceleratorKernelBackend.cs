@@ -104,7 +104,7 @@ public abstract class AcceleratorKernelBackend : IDisposable
 {
     // Scratch reused across launches: safe because one in-order queue orders every use.
     DeviceMemory? _partialMinima;
-    DeviceCounter? _discardedCount;
+    DeviceCounter? _unusedCounter;
     readonly Dictionary<DType, HomeAdamDeviceGroup> _unusedGroups = new();
 
     /// <summary>A short description of the device the backend runs on.</summary>
@@ -260,7 +260,8 @@ public abstract class AcceleratorKernelBackend : IDisposable
             KernelArgument.Scalar(state, s.LerpWeight), KernelArgument.Scalar(state, s.Beta2), KernelArgument.Scalar(state, s.OneMinusBeta2),
             KernelArgument.Scalar(state, s.BiasCorrection2), KernelArgument.Scalar(state, s.StepSize), KernelArgument.Scalar(state, s.Eps),
             KernelArgument.Scalar(state, s.Tau), KernelArgument.Scalar(param.DType, s.DecayFactor), KernelArgument.Flag(s.HasDecay),
-            KernelArgument.Of((int)rule), KernelArgument.Of(UnusedGroup(state).Scalars), KernelArgument.Of((adaptiveCount ?? DiscardedCount()).Memory),
+            KernelArgument.Of((int)rule), KernelArgument.Of(UnusedGroup(state).Scalars),
+            KernelArgument.Flag(adaptiveCount is not null), KernelArgument.Of((adaptiveCount ?? UnusedCounter()).Memory),
         ]);
     }
 
@@ -277,14 +278,17 @@ public abstract class AcceleratorKernelBackend : IDisposable
         DType state = m.DType;
         if (group.StateDType != state)
             throw new ArgumentException($"Group scalars are for {group.StateDType} state, not {state}.", nameof(group));
-        int partials = (length + KernelSource.WorkGroupSize - 1) / KernelSource.WorkGroupSize;
+        // homeadam_moments: each work-group walks one contiguous chunk; every work-item leaves one partial minimum.
+        int groups = Math.Min((length + KernelSource.WorkGroupSize - 1) / KernelSource.WorkGroupSize, MomentsWorkGroups);
+        int chunk = groups == 0 ? 0 : RoundUpToWorkGroup((length + groups - 1) / groups);
+        int partials = groups * KernelSource.WorkGroupSize;
         var scratch = PartialMinima(Math.Max(partials, 1) * 8L);
         if (length > 0)
         {
-            Launch(KernelFamily.HomeAdamFamily, grad.DType, state, "homeadam_moments", length,
+            Launch(KernelFamily.HomeAdamFamily, grad.DType, state, "homeadam_moments", partials,
             [
                 KernelArgument.Of(grad.Memory), KernelArgument.Of(paramOffset),
-                KernelArgument.Of(m.Memory), KernelArgument.Of(v.Memory), KernelArgument.Of(stateOffset), KernelArgument.Of(length),
+                KernelArgument.Of(m.Memory), KernelArgument.Of(v.Memory), KernelArgument.Of(stateOffset), KernelArgument.Of(length), KernelArgument.Of(chunk),
                 KernelArgument.Scalar(state, s.LerpWeight), KernelArgument.Scalar(state, s.Beta2), KernelArgument.Scalar(state, s.OneMinusBeta2),
                 KernelArgument.Of(scratch),
             ]);
@@ -313,7 +317,13 @@ public abstract class AcceleratorKernelBackend : IDisposable
         ApplyCore(param, paramOffset, m, v, stateOffset, length, s, RuleGroupDecision, group, adaptiveCount);
     }
 
-    const int RuleGroupDecision = 3; // homeadam_family.cl.h RULE_GROUP_DECISION
+    const int RuleGroupDecision = 3;
+
+    // Enough work-groups to fill a large GPU; more would only lengthen the fold over the partial minima.
+    const int MomentsWorkGroups = 256;
+
+    static int RoundUpToWorkGroup(int workItems)
+        => (workItems + KernelSource.WorkGroupSize - 1) / KernelSource.WorkGroupSize * KernelSource.WorkGroupSize; // homeadam_family.cl.h RULE_GROUP_DECISION
 
     void ApplyCore(DeviceBuffer param, int paramOffset, DeviceBuffer m, DeviceBuffer v, int stateOffset, int length,
         in HomeAdamScalars s, int rule, HomeAdamDeviceGroup group, DeviceCounter? adaptiveCount)
@@ -326,7 +336,8 @@ public abstract class AcceleratorKernelBackend : IDisposable
             KernelArgument.Of(m.Memory), KernelArgument.Of(v.Memory), KernelArgument.Of(stateOffset), KernelArgument.Of(length),
             KernelArgument.Scalar(state, s.BiasCorrection2), KernelArgument.Scalar(state, s.StepSize), KernelArgument.Scalar(state, s.Eps),
             KernelArgument.Scalar(state, s.Tau), KernelArgument.Scalar(param.DType, s.DecayFactor), KernelArgument.Flag(s.HasDecay),
-            KernelArgument.Of(rule), KernelArgument.Of(group.Scalars), KernelArgument.Of((adaptiveCount ?? DiscardedCount()).Memory),
+            KernelArgument.Of(rule), KernelArgument.Of(group.Scalars),
+            KernelArgument.Flag(adaptiveCount is not null), KernelArgument.Of((adaptiveCount ?? UnusedCounter()).Memory),
         ]);
     }
 
@@ -438,7 +449,8 @@ public abstract class AcceleratorKernelBackend : IDisposable
         return _partialMinima;
     }
 
-    DeviceCounter DiscardedCount() => _discardedCount ??= CreateCounter();
+    // Stands in for the counter argument when telemetry is off; the kernels never touch it then.
+    DeviceCounter UnusedCounter() => _unusedCounter ??= CreateCounter();
 
     HomeAdamDeviceGroup UnusedGroup(DType state)
     {
@@ -451,7 +463,7 @@ public abstract class AcceleratorKernelBackend : IDisposable
     public virtual void Dispose()
     {
         _partialMinima?.Dispose();
-        _discardedCount?.Dispose();
+        _unusedCounter?.Dispose();
         foreach (var group in _unusedGroups.Values) group.Dispose();
         _unusedGroups.Clear();
         GC.SuppressFinalize(this);

@@ -6,7 +6,7 @@ INLINE param_t max_of_numbers(param_t a, param_t b)
 {
     if (a > b) return a;
     if (b > a) return b;
-    return SIGNBIT(a) ? b : a;
+    return PARAM_SIGN_BIT(a) ? b : a;
 }
 
 KERNEL void adamw_step(GLOBAL param_t* param, GLOBAL const param_t* grad, int param_offset,

@@ -11,20 +11,24 @@
 #if PARAM_KIND == 1
 typedef double param_t;
 #define PARAM_NAN U64_AS_F64(0xFFF8000000000000UL)
+#define PARAM_SIGN_BIT(x) ((int)(F64_AS_U64(x) >> 63))
 #else
 typedef float param_t;
 #define PARAM_NAN U32_AS_F32(0xFFC00000u)
+#define PARAM_SIGN_BIT(x) ((int)(F32_AS_U32(x) >> 31))
 #endif
 
 #if STATE_KIND == 1
 typedef double compute_t;
 #define COMPUTE_NAN U64_AS_F64(0xFFF8000000000000UL)
 #define COMPUTE_INF U64_AS_F64(0x7FF0000000000000UL)
+#define COMPUTE_SIGN_BIT(x) ((int)(F64_AS_U64(x) >> 63))
 #else
 typedef float compute_t;
 // System.Single.NaN's bits (0/0 on x86): the C# kernel writes exactly this NaN.
 #define COMPUTE_NAN U32_AS_F32(0xFFC00000u)
 #define COMPUTE_INF U32_AS_F32(0x7F800000u)
+#define COMPUTE_SIGN_BIT(x) ((int)(F32_AS_U32(x) >> 31))
 #endif
 
 // ---- bfloat16: the upper half of a binary32, rounded as Numerics/BFloat16.cs rounds ----------
@@ -123,7 +127,7 @@ INLINE compute_t min_of_numbers(compute_t a, compute_t b)
 {
     if (a < b) return a;
     if (b < a) return b;
-    return SIGNBIT(a) ? a : b;
+    return COMPUTE_SIGN_BIT(a) ? a : b;
 }
 
 // The C# loop's `IsNaN(x) || IsNaN(min) ? NaN : Min(min, x)`: any NaN wins, and it is the canonical one,
@@ -134,14 +138,19 @@ INLINE compute_t nan_propagating_min(compute_t a, compute_t b)
 }
 
 // Sums a per-work-item flag over the work-group into a global counter (telemetry only).
-#define WORK_GROUP_COUNT_INTO(counter, flag, scratch)                                   \
-    do {                                                                                \
-        scratch[LOCAL_ID()] = (u32)(flag);                                              \
-        LOCAL_BARRIER();                                                                \
-        for (int stride = WORK_GROUP_SIZE / 2; stride > 0; stride >>= 1)                \
-        {                                                                               \
-            if (LOCAL_ID() < stride) scratch[LOCAL_ID()] += scratch[LOCAL_ID() + stride]; \
-            LOCAL_BARRIER();                                                            \
-        }                                                                               \
-        if (LOCAL_ID() == 0 && scratch[0] != 0u) ATOMIC_ADD_U32((counter), scratch[0]); \
+// Skipped as a whole when the host asked for no count: `enabled` is the same for every work-item, so
+// no work-item waits at a barrier the others never reach.
+#define WORK_GROUP_COUNT_INTO(enabled, counter, flag, scratch)                              \
+    do {                                                                                    \
+        if (enabled)                                                                        \
+        {                                                                                   \
+            scratch[LOCAL_ID()] = (u32)(flag);                                              \
+            LOCAL_BARRIER();                                                                \
+            for (int stride = WORK_GROUP_SIZE / 2; stride > 0; stride >>= 1)                \
+            {                                                                               \
+                if (LOCAL_ID() < stride) scratch[LOCAL_ID()] += scratch[LOCAL_ID() + stride]; \
+                LOCAL_BARRIER();                                                            \
+            }                                                                               \
+            if (LOCAL_ID() == 0 && scratch[0] != 0u) ATOMIC_ADD_U32((counter), scratch[0]); \
+        }                                                                                   \
     } while (0)

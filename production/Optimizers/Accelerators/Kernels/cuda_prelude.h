@@ -8,6 +8,7 @@
 #define LOCAL_ARRAY(type, name, count) __shared__ type name[count]
 #define LOCAL_BARRIER() __syncthreads()
 #define GLOBAL_ID() ((int)(blockIdx.x * blockDim.x + threadIdx.x))
+#define GLOBAL_SIZE() ((int)(gridDim.x * blockDim.x))
 #define LOCAL_ID() ((int)threadIdx.x)
 #define GROUP_ID() ((int)blockIdx.x)
 
@@ -26,11 +27,8 @@ INLINE float op_fma(float a, float b, float c) { return __fmaf_rn(a, b, c); }
 INLINE double op_fma(double a, double b, double c) { return __fma_rn(a, b, c); }
 INLINE float op_sqrt(float x) { return __fsqrt_rn(x); }
 INLINE double op_sqrt(double x) { return __dsqrt_rn(x); }
-INLINE int op_signbit(float x) { return (int)(__float_as_uint(x) >> 31); }
-INLINE int op_signbit(double x) { return (int)((u64)__double_as_longlong(x) >> 63); }
 #define FMA(a, b, c) op_fma((a), (b), (c))
 #define SQRT(x) op_sqrt(x)
-#define SIGNBIT(x) op_signbit(x)
 #define ATOMIC_ADD_U32(pointer, value) atomicAdd((pointer), (value))
 
 // No cuda_fp16.h under NVRTC without the toolkit headers: float16 goes through common.h's bit-level

@@ -15,6 +15,7 @@
 #define LOCAL_ARRAY(type, name, count) __local type name[count]
 #define LOCAL_BARRIER() barrier(CLK_LOCAL_MEM_FENCE)
 #define GLOBAL_ID() ((int)get_global_id(0))
+#define GLOBAL_SIZE() ((int)get_global_size(0))
 #define LOCAL_ID() ((int)get_local_id(0))
 #define GROUP_ID() ((int)get_group_id(0))
 
@@ -31,7 +32,6 @@ typedef ulong u64;
 // calls FusedMultiplyAdd. sqrt and / are correctly rounded under -cl-fp32-correctly-rounded-divide-sqrt.
 #define FMA(a, b, c) fma((a), (b), (c))
 #define SQRT(x) sqrt(x)
-#define SIGNBIT(x) signbit(x)
 #define ATOMIC_ADD_U32(pointer, value) atomic_add((pointer), (value))
 
 // float16 state: the OpenCL built-ins round to nearest even when storing and widen exactly when loading.
