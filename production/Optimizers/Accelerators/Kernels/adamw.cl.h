@@ -1,5 +1,10 @@
 // torch 1.13's AdamW (also STAC's cap) on the device: Kernels/AdamWKernel.cs operation by operation.
 // The state has the parameter's dtype, so the host builds it with STATE_KIND equal to PARAM_KIND.
+//
+// ==== CPU reference ==== Kernels/AdamWKernel.cs: Step.
+// ==== Launcher ======== Accelerators/AcceleratorKernelBackend.cs: AdamWStep.
+// ==== Validation ====== Optimizers.Tests/Accelerators/OpenClKernelTests.cs.
+// ==== Versions ======== 1. one element per work-item, no barrier. The only version so far.
 
 // torch.maximum after the NaN check: +0 is above -0.
 INLINE param_t max_of_numbers(param_t a, param_t b)

@@ -1,5 +1,10 @@
 // STAC's sign-momentum trunk on the device: Kernels/StacTrunkKernel.cs operation by operation.
 // sign(0) = sign(NaN) = 0, as in torch.
+//
+// ==== CPU reference ==== Kernels/StacTrunkKernel.cs: Step.
+// ==== Launcher ======== Accelerators/AcceleratorKernelBackend.cs: StacTrunkStep.
+// ==== Validation ====== Optimizers.Tests/Accelerators/OpenClKernelTests.cs.
+// ==== Versions ======== 1. one element per work-item, no barrier. The only version so far.
 
 INLINE compute_t sign_of_compute(compute_t x)
 {
