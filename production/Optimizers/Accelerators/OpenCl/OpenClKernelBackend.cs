@@ -9,9 +9,10 @@ namespace Optimizers.Accelerators.OpenCl;
 /// </summary>
 public sealed unsafe class OpenClKernelBackend : AcceleratorKernelBackend
 {
-    /// <summary>Options every build gets: float32 division and sqrt correctly rounded, as .NET computes them.
+    /// <summary>Options every build gets: OpenCL C 1.2 (the subset CUDA shares; a newer feature must fail
+    /// here, not on a GPU later) and float32 division and sqrt correctly rounded, as .NET computes them.
     /// Contraction is switched off by the pragma in opencl_prelude.h, which no build option can undo.</summary>
-    public const string BaseBuildOptions = "-cl-fp32-correctly-rounded-divide-sqrt";
+    public const string BaseBuildOptions = "-cl-std=CL1.2 -cl-fp32-correctly-rounded-divide-sqrt";
 
     readonly OpenClDevice _device;
     readonly nint _context;
@@ -109,7 +110,23 @@ public sealed unsafe class OpenClKernelBackend : AcceleratorKernelBackend
     protected override void Launch(KernelFamily family, DType param, DType state, string kernel, int workItems, ReadOnlySpan<KernelArgument> arguments)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        nint handle = Kernel(Program(family, param, state), kernel);
+        Enqueue(Kernel(Program(family, param, state), kernel), kernel, workItems, arguments);
+    }
+
+    /// <summary>
+    /// Builds (cached) and launches a kernel from arbitrary source, with the same options and geometry as
+    /// the optimizer kernels: how the tests run common.h's helpers alone, exhaustively.
+    /// </summary>
+    internal void LaunchSource(string source, string options, string kernel, int workItems, ReadOnlySpan<KernelArgument> arguments)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        string key = options + "\n" + source;
+        if (!_programs.TryGetValue(key, out var program)) _programs[key] = program = BuildProgram(source, options);
+        Enqueue(Kernel(program, kernel), kernel, workItems, arguments);
+    }
+
+    void Enqueue(nint handle, string kernel, int workItems, ReadOnlySpan<KernelArgument> arguments)
+    {
         for (int i = 0; i < arguments.Length; i++)
         {
             var argument = arguments[i];
