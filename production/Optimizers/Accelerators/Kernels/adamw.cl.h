@@ -1,4 +1,5 @@
-// torch 1.13's AdamW (also STAC's cap) on the device: Kernels/AdamWKernel.cs operation by operation.
+// torch 1.13's AdamW (also STAC's cap) on the device: Kernels/AdamWKernel.cs operation by operation
+// (A-numbers: paper-notes/operation-sequences.md).
 // The state has the parameter's dtype, so the host builds it with STATE_KIND equal to PARAM_KIND.
 //
 // ==== CPU reference ==== Kernels/AdamWKernel.cs: Step.
@@ -23,20 +24,20 @@ KERNEL void adamw_step(GLOBAL param_t* param, GLOBAL const param_t* grad, int pa
     if (i >= length) return;
     int pi = param_offset + i;
     int si = state_offset + i;
-    param_t gi = maximize ? -grad[pi] : grad[pi];
-    param_t p = param[pi] * decay;
-    param_t mi = FMA(one_minus_beta1, gi, m[si] * beta1);
-    param_t vi = FMA(one_minus_beta2 * gi, gi, v[si] * beta2);
+    param_t gi = maximize ? -grad[pi] : grad[pi];                // A1
+    param_t p = param[pi] * decay;                               // A2
+    param_t mi = FMA(one_minus_beta1, gi, m[si] * beta1);        // A3
+    param_t vi = FMA(one_minus_beta2 * gi, gi, v[si] * beta2);   // A4
     m[si] = mi;
     v[si] = vi;
     param_t source = vi;
     if (amsgrad)
     {
-        // torch.maximum propagates NaN.
+        // A5: torch.maximum propagates NaN.
         param_t previous = max_exp_avg_sq[si];
         source = (previous != previous || vi != vi) ? PARAM_NAN : max_of_numbers(previous, vi);
         max_exp_avg_sq[si] = source;
     }
-    param_t denom = SQRT(source) / bias_correction2_sqrt + eps;
-    param[pi] = p + neg_step_size * mi / denom;
+    param_t denom = SQRT(source) / bias_correction2_sqrt + eps; // A6
+    param[pi] = p + neg_step_size * mi / denom;                 // A7
 }

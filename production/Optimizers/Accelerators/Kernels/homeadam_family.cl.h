@@ -1,5 +1,5 @@
 // AdamSRF, HomeAdam and HomeAdamEW on the device: Kernels/HomeAdamFamilyKernel.cs operation by
-// operation (paper-notes/operation-sequences.md). A change of order there is a change of the
+// operation (paper-notes/operation-sequences.md; the E-numbers below are its lines). A change of order there is a change of the
 // matching line here; the OpenCL tests hold the two to the same bits.
 //
 // ==== CPU reference ==== Kernels/HomeAdamFamilyKernel.cs: Step, UpdateMoments, Apply.
@@ -46,10 +46,10 @@ INLINE compute_t torch_lerp(compute_t m, compute_t g, compute_t w, compute_t one
 INLINE compute_t update_moments_at(GLOBAL const param_t* grad, int pi, GLOBAL state_t* m, GLOBAL state_t* v, int si,
     compute_t w, compute_t one_minus_w, int low_weight, compute_t beta2, compute_t one_minus_beta2)
 {
-    // grad.to(state_dtype): stored-type rounding, then widened to the compute type.
+    // E1 grad.to(state_dtype): stored-type rounding, then widened to the compute type.
     compute_t gi = ROUND_STATE((compute_t)grad[pi]);
-    compute_t mi = torch_lerp(LOAD_STATE(m, si), gi, w, one_minus_w, low_weight);
-    compute_t vi = FMA(one_minus_beta2 * gi, gi, LOAD_STATE(v, si) * beta2);
+    compute_t mi = torch_lerp(LOAD_STATE(m, si), gi, w, one_minus_w, low_weight); // E2
+    compute_t vi = FMA(one_minus_beta2 * gi, gi, LOAD_STATE(v, si) * beta2);    // E3
     STORE_STATE(m, si, mi);
     STORE_STATE(v, si, vi);
     return LOAD_STATE(v, si);
@@ -61,16 +61,17 @@ INLINE int apply_at(GLOBAL param_t* param, int pi, GLOBAL const state_t* m, GLOB
     int rule, int group_adaptive)
 {
     compute_t mi = LOAD_STATE(m, si);
-    compute_t v_hat = LOAD_STATE(v, si) / bias_correction2;
+    compute_t v_hat = LOAD_STATE(v, si) / bias_correction2; // E4
+    // E5
     int adaptive = rule == RULE_ADAPTIVE ? 1
         : rule == RULE_SGDM ? 0
         : rule == RULE_ELEMENT_WISE ? (v_hat >= tau)
         : group_adaptive;
-    compute_t u = adaptive ? mi / (v_hat + eps) : mi;
-    param_t delta = (param_t)(u * step_size);
+    compute_t u = adaptive ? mi / (v_hat + eps) : mi; // E6
+    param_t delta = (param_t)(u * step_size);         // E7
     param_t p = param[pi];
-    if (has_decay) p *= decay;
-    param[pi] = p - delta;
+    if (has_decay) p *= decay;                         // E8
+    param[pi] = p - delta;                             // E9
     return adaptive;
 }
 

@@ -1,4 +1,5 @@
-// STAC's sign-momentum trunk on the device: Kernels/StacTrunkKernel.cs operation by operation.
+// STAC's sign-momentum trunk on the device: Kernels/StacTrunkKernel.cs operation by operation
+// (T-numbers: paper-notes/operation-sequences.md).
 // sign(0) = sign(NaN) = 0, as in torch.
 //
 // ==== CPU reference ==== Kernels/StacTrunkKernel.cs: Step.
@@ -27,15 +28,16 @@ KERNEL void stac_trunk_step(GLOBAL param_t* param, GLOBAL const param_t* grad, i
     int pi = param_offset + i;
     int si = state_offset + i;
     param_t p = param[pi];
-    if (has_decay) p *= decay;
-    param_t ui = maximize ? -grad[pi] : grad[pi];
+    if (has_decay) p *= decay;                                   // T2
+    param_t ui = maximize ? -grad[pi] : grad[pi];                // T1 (exact, so its place is free)
     param_t direction;
     if (has_momentum)
     {
+        // T3
         compute_t bi = FMA(one_minus_momentum, ROUND_STATE((compute_t)ui), LOAD_STATE(buffer, si) * momentum);
         STORE_STATE(buffer, si, bi);
         direction = (param_t)sign_of_compute(LOAD_STATE(buffer, si));
     }
     else direction = sign_of_param(ui);
-    param[pi] = FMA(neg_lr, direction, p);
+    param[pi] = FMA(neg_lr, direction, p); // T4
 }
