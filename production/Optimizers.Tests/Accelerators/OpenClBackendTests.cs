@@ -62,6 +62,19 @@ public sealed class OpenClBackendTests(OpenClBackendFixture fixture) : IClassFix
     }
 
     [OpenClFact]
+    public void ClearZeroesWholeArenasBeyondOneHostBlock()
+    {
+        // 3 MB of float64: zeroed in 1 MB host blocks, the last one partial.
+        var ones = new TensorBuffer(DType.Float64, 393_217);
+        ones.Span<double>().Fill(-1.0);
+        using var arena = fixture.Backend.Upload(ones);
+        fixture.Backend.Clear(arena);
+        var host = KernelConformance.Download(fixture.Backend, arena);
+        Assert.Equal(-1, host.Span<double>().IndexOfAnyExcept(0.0));
+        Assert.All(host.Span<double>().ToArray(), x => Assert.Equal(0L, BitConverter.DoubleToInt64Bits(x)));
+    }
+
+    [OpenClFact]
     public void BuffersOfAnotherBackendAreRejected()
     {
         using var other = OpenClKernelBackend.CreateDefault();

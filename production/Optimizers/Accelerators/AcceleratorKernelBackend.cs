@@ -141,8 +141,19 @@ public abstract class AcceleratorKernelBackend : IDisposable
         // Zero-byte allocations are errors in both APIs; an empty arena still needs a handle.
         var memory = AllocateMemory(Math.Max((long)length * size, 16));
         var buffer = new DeviceBuffer(memory, dtype, length);
-        Write(memory, 0, new byte[memory.ByteLength]);
+        Clear(buffer);
         return buffer;
+    }
+
+    /// <summary>Zero-fills a device arena (gradients before accumulation, fresh state).</summary>
+    public void Clear(DeviceBuffer buffer)
+    {
+        CheckOwned(buffer, nameof(buffer));
+        var memory = buffer.Memory;
+        // Written from a bounded host block: an arena may be larger than any host array.
+        var zeros = new byte[(int)Math.Min(memory.ByteLength, 1 << 20)];
+        for (long at = 0; at < memory.ByteLength; at += zeros.Length)
+            Write(memory, at, zeros.AsSpan(0, (int)Math.Min(zeros.Length, memory.ByteLength - at)));
     }
 
     /// <summary>Allocates a device arena holding a copy of <paramref name="source"/>.</summary>
