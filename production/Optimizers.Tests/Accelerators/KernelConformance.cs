@@ -182,7 +182,7 @@ public static class KernelConformance
         var s = HomeAdamScalarsFor(paramType, stateType, beta1: 0.9, weightDecay: 0.01, tau);
         var (param, grad, m, v) = HomeAdamArenas(paramType, stateType, values, seed: 29);
         var (dParam, dGrad, dM, dV) = (backend.Upload(param), backend.Upload(grad), backend.Upload(m), backend.Upload(v));
-        using var group = backend.CreateHomeAdamGroup(stateType);
+        using var group = backend.CreateHomeAdamGroup();
         using var counter = backend.CreateCounter();
         var offsets = Offsets();
 
@@ -217,6 +217,54 @@ public static class KernelConformance
         AssertSameBits(v, Download(backend, dV), what + " exp_avg_sq");
         Assert.Equal(expectedAdaptive, backend.ReadCounter(counter));
         foreach (var b in new[] { dParam, dGrad, dM, dV }) b.Dispose();
+    }
+
+    /// <summary>
+    /// A group whose tensors have float32 and float64 state: the decision must compare in float64, with τ
+    /// rounded to float64 (torch.minimum promotes). τ is put one float64 ulp above the float32 tensor's
+    /// minimum v̂, where comparing in float32 would round τ onto the minimum and decide the other way.
+    /// </summary>
+    public static void HomeAdamMixedGroup(AcceleratorKernelBackend backend, bool capturable)
+    {
+        var narrow = (Param: Arena(DType.Float32, 61, Values.Finite, false, -3, 1), Grad: Arena(DType.Float32, 62, Values.Finite, false, -6, 1),
+            M: Arena(DType.Float32, 63, Values.Finite, false, -6, 1), V: Arena(DType.Float32, 64, Values.Finite, true, -12, 2));
+        var wide = (Param: Arena(DType.Float64, 65, Values.Finite, false, -3, 1), Grad: Arena(DType.Float64, 66, Values.Finite, false, -6, 1),
+            M: Arena(DType.Float64, 67, Values.Finite, false, -6, 1), V: Arena(DType.Float64, 68, Values.Finite, true, -4, 2));
+        var sNarrow = HomeAdamScalarsFor(DType.Float32, DType.Float32, 0.9, 0.01, tau: 0);
+        var sWide = HomeAdamScalarsFor(DType.Float64, DType.Float64, 0.9, 0.01, tau: 0);
+        var offsets = Offsets();
+        int big = SegmentLengths.Length - 1; // the 70 001-element segment of each arena is one tensor
+
+        var devices = new[] { narrow, wide }.Select(a => (P: backend.Upload(a.Param), G: backend.Upload(a.Grad), M: backend.Upload(a.M), V: backend.Upload(a.V))).ToArray();
+        double narrowMin = HomeAdamFamilyKernel.UpdateMoments(narrow.Grad, offsets[big], narrow.M, narrow.V, offsets[big], SegmentLengths[big], sNarrow, KernelPath.Scalar);
+        double wideMin = HomeAdamFamilyKernel.UpdateMoments(wide.Grad, offsets[big], wide.M, wide.V, offsets[big], SegmentLengths[big], sWide, KernelPath.Scalar);
+        double narrowVHat = (float)(narrowMin / sNarrow.BiasCorrection2), wideVHat = wideMin / sWide.BiasCorrection2;
+        double groupMin = Math.Min(narrowVHat, wideVHat);
+        Assert.True(narrowVHat < wideVHat, "the test needs the float32 tensor to hold the group minimum");
+        double tau = Math.BitIncrement(narrowVHat);
+        Assert.Equal(narrowVHat, (double)(float)tau); // in float32, τ would sit exactly on the minimum
+        bool adaptive = capturable ? groupMin >= tau : !(groupMin < tau);
+
+        using var group = backend.CreateHomeAdamGroup();
+        backend.HomeAdamUpdateMoments(devices[0].G, offsets[big], devices[0].M, devices[0].V, offsets[big], SegmentLengths[big], sNarrow, group);
+        backend.HomeAdamUpdateMoments(devices[1].G, offsets[big], devices[1].M, devices[1].V, offsets[big], SegmentLengths[big], sWide, group);
+        Assert.Equal(DType.Float64, group.CompareIn);
+        backend.DecideHomeAdamGroup(group, tau, capturable);
+        var scalars = backend.ReadHomeAdamGroup(group);
+        AssertSameValue(groupMin, scalars.MinVHat, "mixed group minimum of v_hat");
+        AssertSameValue(wideMin, scalars.LastTensorMinV, "mixed group last tensor's minimum v");
+        Assert.Equal(adaptive, scalars.Adaptive);
+
+        var rule = adaptive ? BranchRule.Adaptive : BranchRule.Sgdm;
+        HomeAdamFamilyKernel.Apply(narrow.Param, offsets[big], narrow.M, narrow.V, offsets[big], SegmentLengths[big], sNarrow, rule, KernelPath.Scalar);
+        HomeAdamFamilyKernel.Apply(wide.Param, offsets[big], wide.M, wide.V, offsets[big], SegmentLengths[big], sWide, rule, KernelPath.Scalar);
+        backend.HomeAdamApply(devices[0].P, offsets[big], devices[0].M, devices[0].V, offsets[big], SegmentLengths[big], sNarrow, group);
+        backend.HomeAdamApply(devices[1].P, offsets[big], devices[1].M, devices[1].V, offsets[big], SegmentLengths[big], sWide, group);
+        AssertSameBits(narrow.Param, Download(backend, devices[0].P), "mixed group float32 param");
+        AssertSameBits(wide.Param, Download(backend, devices[1].P), "mixed group float64 param");
+        AssertSameBits(narrow.V, Download(backend, devices[0].V), "mixed group float32 exp_avg_sq");
+        AssertSameBits(wide.V, Download(backend, devices[1].V), "mixed group float64 exp_avg_sq");
+        foreach (var d in devices) { d.P.Dispose(); d.G.Dispose(); d.M.Dispose(); d.V.Dispose(); }
     }
 
     static (TensorBuffer Param, TensorBuffer Grad, TensorBuffer M, TensorBuffer V) HomeAdamArenas(DType paramType, DType stateType, Values values, int seed)

@@ -41,6 +41,11 @@ public sealed class OpenClKernelTests(OpenClBackendFixture fixture) : IClassFixt
     }
 
     [OpenClTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void MixedStateDtypesDecideInTheWiderType(bool capturable) => HomeAdamMixedGroup(fixture.Backend, capturable);
+
+    [OpenClTheory]
     [InlineData(DType.Float32)]
     [InlineData(DType.Float64)]
     public void AdamWStepIsBitIdentical(DType type)

@@ -63,21 +63,24 @@ public enum KernelArgumentKind
 }
 
 /// <summary>
-/// HomeAdam's per-group scalars on the device (running minimum of v̂, the decision, the last tensor's
-/// minimum v), so a step decides without a host round trip. Values are in the state's compute type.
+/// HomeAdam's per-group scalars on the device (running minimum of v̂ per compute type, the decision, the
+/// last tensor's minimum v), so a step decides without a host round trip. The host only remembers which
+/// state dtypes took part, to pick the type the decision compares in.
 /// </summary>
 public sealed class HomeAdamDeviceGroup : IDisposable
 {
-    internal HomeAdamDeviceGroup(DeviceMemory scalars, DType state)
-    {
-        Scalars = scalars;
-        StateDType = state;
-    }
+    /// <summary>Bytes on the device: float min v̂, decision, float last min v, padding, double min v̂, double last min v.</summary>
+    internal const int ByteLength = 32;
+
+    internal HomeAdamDeviceGroup(DeviceMemory scalars) => Scalars = scalars;
 
     internal DeviceMemory Scalars { get; }
 
-    /// <summary>The state dtype of the group's tensors (its compute type holds the scalars).</summary>
-    public DType StateDType { get; }
+    /// <summary>The widest state dtype folded in since the group began (torch.minimum's promotion); null before any.</summary>
+    public DType? CompareIn { get; internal set; }
+
+    /// <summary>The state dtype of the last tensor folded in.</summary>
+    public DType? LastState { get; internal set; }
 
     /// <inheritdoc/>
     public void Dispose() => Scalars.Dispose();
@@ -105,7 +108,7 @@ public abstract class AcceleratorKernelBackend : IDisposable
     // Scratch reused across launches: safe because one in-order queue orders every use.
     DeviceMemory? _partialMinima;
     DeviceCounter? _unusedCounter;
-    readonly Dictionary<DType, HomeAdamDeviceGroup> _unusedGroups = new();
+    HomeAdamDeviceGroup? _unusedGroup;
 
     /// <summary>A short description of the device the backend runs on.</summary>
     public abstract string DeviceName { get; }
@@ -191,10 +194,10 @@ public abstract class AcceleratorKernelBackend : IDisposable
 
     // ---- HomeAdam family -----------------------------------------------------------------------
 
-    /// <summary>Device scalars for one HomeAdam parameter group whose state is <paramref name="state"/>.</summary>
-    public HomeAdamDeviceGroup CreateHomeAdamGroup(DType state)
+    /// <summary>Device scalars for one HomeAdam parameter group (any mix of state dtypes).</summary>
+    public HomeAdamDeviceGroup CreateHomeAdamGroup()
     {
-        var group = new HomeAdamDeviceGroup(AllocateMemory(3 * ComputeSize(state)), state);
+        var group = new HomeAdamDeviceGroup(AllocateMemory(HomeAdamDeviceGroup.ByteLength));
         BeginHomeAdamGroup(group);
         return group;
     }
@@ -227,30 +230,34 @@ public abstract class AcceleratorKernelBackend : IDisposable
     public void BeginHomeAdamGroup(HomeAdamDeviceGroup group)
     {
         ArgumentNullException.ThrowIfNull(group);
-        Launch(KernelFamily.HomeAdamFamily, DType.Float32, group.StateDType, "homeadam_group_begin", 1, [KernelArgument.Of(group.Scalars)]);
+        Launch(KernelFamily.HomeAdamFamily, DType.Float32, DType.Float32, "homeadam_group_begin", 1, [KernelArgument.Of(group.Scalars)]);
+        group.CompareIn = null;
+        group.LastState = null;
     }
 
     /// <summary>
-    /// Decides the group's branch on the device from its minimum v̂ and <paramref name="tau"/> (already
-    /// rounded to the compute type, as <see cref="HomeAdamScalars.Tau"/>). <paramref name="capturable"/>
-    /// selects upstream's capturable rule (a NaN minimum gives SGDM) over the default (a NaN minimum is ignored: adaptive).
+    /// Decides the group's branch on the device from its minimum v̂ and τ, both in the widest state dtype
+    /// folded in (τ is rounded to it here, as torch casts it). <paramref name="capturable"/> selects
+    /// upstream's capturable rule (a NaN minimum gives SGDM) over the default (a NaN minimum does not veto: adaptive).
     /// </summary>
     public void DecideHomeAdamGroup(HomeAdamDeviceGroup group, double tau, bool capturable)
     {
         ArgumentNullException.ThrowIfNull(group);
-        Launch(KernelFamily.HomeAdamFamily, DType.Float32, group.StateDType, "homeadam_decide", 1,
-            [KernelArgument.Of(group.Scalars), KernelArgument.Scalar(group.StateDType, tau), KernelArgument.Flag(capturable)]);
+        DType compareIn = group.CompareIn ?? DType.Float32;
+        Launch(KernelFamily.HomeAdamFamily, DType.Float32, compareIn, "homeadam_decide", 1,
+            [KernelArgument.Of(group.Scalars), KernelArgument.Scalar(compareIn, Rounding.To(compareIn, tau)), KernelArgument.Flag(capturable)]);
     }
 
-    /// <summary>Reads the group's scalars (waits): minimum v̂, whether it decided adaptive, the last tensor's minimum v.</summary>
+    /// <summary>Reads the group's scalars (waits): minimum v̂ over every state dtype, whether it decided adaptive, the last tensor's minimum v.</summary>
     public (double MinVHat, bool Adaptive, double LastTensorMinV) ReadHomeAdamGroup(HomeAdamDeviceGroup group)
     {
         ArgumentNullException.ThrowIfNull(group);
-        int size = ComputeSize(group.StateDType);
-        var bytes = new byte[3 * size];
+        var bytes = new byte[HomeAdamDeviceGroup.ByteLength];
         Read(group.Scalars, 0, bytes);
-        double At(int k) => size == 8 ? BitConverter.ToDouble(bytes, k * 8) : BitConverter.ToSingle(bytes, k * 4);
-        return (At(0), At(1) != 0, At(2));
+        double narrowMin = BitConverter.ToSingle(bytes, 0), wideMin = BitConverter.ToDouble(bytes, 16);
+        double min = double.IsNaN(narrowMin) || double.IsNaN(wideMin) ? double.NaN : Math.Min(narrowMin, wideMin);
+        double last = group.LastState == DType.Float64 ? BitConverter.ToDouble(bytes, 24) : BitConverter.ToSingle(bytes, 8);
+        return (min, BitConverter.ToSingle(bytes, 4) != 0, last);
     }
 
     /// <summary>
@@ -271,7 +278,7 @@ public abstract class AcceleratorKernelBackend : IDisposable
             KernelArgument.Scalar(state, s.LerpWeight), KernelArgument.Scalar(state, s.Beta2), KernelArgument.Scalar(state, s.OneMinusBeta2),
             KernelArgument.Scalar(state, s.BiasCorrection2), KernelArgument.Scalar(state, s.StepSize), KernelArgument.Scalar(state, s.Eps),
             KernelArgument.Scalar(state, s.Tau), KernelArgument.Scalar(param.DType, s.DecayFactor), KernelArgument.Flag(s.HasDecay),
-            KernelArgument.Of((int)rule), KernelArgument.Of(UnusedGroup(state).Scalars),
+            KernelArgument.Of((int)rule), KernelArgument.Of(UnusedGroup().Scalars),
             KernelArgument.Flag(adaptiveCount is not null), KernelArgument.Of((adaptiveCount ?? UnusedCounter()).Memory),
         ]);
     }
@@ -287,8 +294,6 @@ public abstract class AcceleratorKernelBackend : IDisposable
         CheckHomeAdam(grad, grad, paramOffset, m, v, stateOffset, length);
         ArgumentNullException.ThrowIfNull(group);
         DType state = m.DType;
-        if (group.StateDType != state)
-            throw new ArgumentException($"Group scalars are for {group.StateDType} state, not {state}.", nameof(group));
         // homeadam_moments: each work-group walks one contiguous chunk; every work-item leaves one partial minimum.
         int groups = Math.Min((length + KernelSource.WorkGroupSize - 1) / KernelSource.WorkGroupSize, MomentsWorkGroups);
         int chunk = groups == 0 ? 0 : RoundUpToWorkGroup((length + groups - 1) / groups);
@@ -306,7 +311,13 @@ public abstract class AcceleratorKernelBackend : IDisposable
         }
         Launch(KernelFamily.HomeAdamFamily, grad.DType, state, "homeadam_fold_min", KernelSource.WorkGroupSize,
             [KernelArgument.Of(scratch), KernelArgument.Of(partials), KernelArgument.Scalar(state, s.BiasCorrection2), KernelArgument.Of(group.Scalars)]);
+        group.CompareIn = group.CompareIn is { } previous ? Wider(previous, state) : state;
+        group.LastState = state;
     }
+
+    // torch.minimum of 0-d tensors of two dtypes promotes to the wider one (operation-sequences.md).
+    static DType Wider(DType a, DType b)
+        => a == DType.Float64 || b == DType.Float64 ? DType.Float64 : a == DType.Float32 || b == DType.Float32 ? DType.Float32 : a;
 
     /// <summary><see cref="HomeAdamFamilyKernel.Apply"/> on the device with a rule known on the host (AdamSRF, HomeAdamEW, or a decided HomeAdam).</summary>
     public void HomeAdamApply(DeviceBuffer param, int paramOffset, DeviceBuffer m, DeviceBuffer v, int stateOffset, int length,
@@ -314,7 +325,7 @@ public abstract class AcceleratorKernelBackend : IDisposable
     {
         CheckHomeAdam(param, param, paramOffset, m, v, stateOffset, length);
         CheckRule(rule);
-        ApplyCore(param, paramOffset, m, v, stateOffset, length, s, (int)rule, UnusedGroup(m.DType), adaptiveCount);
+        ApplyCore(param, paramOffset, m, v, stateOffset, length, s, (int)rule, UnusedGroup(), adaptiveCount);
     }
 
     /// <summary><see cref="HomeAdamFamilyKernel.Apply"/> on the device under the decision <see cref="DecideHomeAdamGroup"/> left in <paramref name="group"/>.</summary>
@@ -323,8 +334,6 @@ public abstract class AcceleratorKernelBackend : IDisposable
     {
         CheckHomeAdam(param, param, paramOffset, m, v, stateOffset, length);
         ArgumentNullException.ThrowIfNull(group);
-        if (group.StateDType != m.DType)
-            throw new ArgumentException($"Group scalars are for {group.StateDType} state, not {m.DType}.", nameof(group));
         ApplyCore(param, paramOffset, m, v, stateOffset, length, s, RuleGroupDecision, group, adaptiveCount);
     }
 
@@ -448,8 +457,6 @@ public abstract class AcceleratorKernelBackend : IDisposable
             throw new ArgumentOutOfRangeException(nameof(length), $"Segment [{offset}, {(long)offset + length}) is outside the {arena} arena of {Math.Min(arenaLength, otherLength)} elements.");
     }
 
-    static int ComputeSize(DType state) => state == DType.Float64 ? 8 : 4;
-
     DeviceMemory PartialMinima(long bytes)
     {
         if (_partialMinima is null || _partialMinima.ByteLength < bytes)
@@ -463,20 +470,15 @@ public abstract class AcceleratorKernelBackend : IDisposable
     // Stands in for the counter argument when telemetry is off; the kernels never touch it then.
     DeviceCounter UnusedCounter() => _unusedCounter ??= CreateCounter();
 
-    HomeAdamDeviceGroup UnusedGroup(DType state)
-    {
-        if (!_unusedGroups.TryGetValue(state, out var group))
-            _unusedGroups[state] = group = CreateHomeAdamGroup(state);
-        return group;
-    }
+    // Stands in for the group argument when the rule is known on the host; the kernels never read it then.
+    HomeAdamDeviceGroup UnusedGroup() => _unusedGroup ??= CreateHomeAdamGroup();
 
     /// <summary>Frees the scratch memory; subclasses free their native objects after calling this.</summary>
     public virtual void Dispose()
     {
         _partialMinima?.Dispose();
         _unusedCounter?.Dispose();
-        foreach (var group in _unusedGroups.Values) group.Dispose();
-        _unusedGroups.Clear();
+        _unusedGroup?.Dispose();
         GC.SuppressFinalize(this);
     }
 }

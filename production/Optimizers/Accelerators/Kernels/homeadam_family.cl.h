@@ -20,11 +20,25 @@
 #define RULE_ELEMENT_WISE 2
 #define RULE_GROUP_DECISION 3 // read the decision homeadam_decide left in the group scalars
 
-// The group scalars of HomeAdam, kept on the device across a step:
-#define GROUP_MIN_VHAT 0     // running NaN-propagating minimum of v_hat over the group's tensors
-#define GROUP_ADAPTIVE 1     // 1 when the group takes the adaptive branch, 0 for SGDM
-#define GROUP_LAST_MIN_V 2   // the last tensor's minimum stored v, before bias correction
-#define GROUP_SCALAR_COUNT 3
+// The group scalars of HomeAdam, kept on the device across a step: one 32-byte buffer per parameter
+// group. Tensors whose state computes in float32 (float32, float16, bfloat16) fold into the float slots,
+// float64 state into the double slots; homeadam_decide combines them in the widest type that took
+// part, as torch.minimum promotes 0-d tensors of two dtypes.
+#define GROUP_FLOAT_MIN_VHAT 0    // float index: running NaN-propagating minimum of v_hat
+#define GROUP_FLOAT_ADAPTIVE 1    // float index: 1 when the group takes the adaptive branch, 0 for SGDM
+#define GROUP_FLOAT_LAST_MIN_V 2  // float index: the last tensor's minimum stored v, before bias correction
+#define GROUP_DOUBLE_MIN_VHAT 2   // double index (bytes 16..23)
+#define GROUP_DOUBLE_LAST_MIN_V 3 // double index (bytes 24..31)
+
+#if STATE_KIND == 1
+#define GROUP_MIN_VHAT GROUP_DOUBLE_MIN_VHAT
+#define GROUP_LAST_MIN_V GROUP_DOUBLE_LAST_MIN_V
+#else
+#define GROUP_MIN_VHAT GROUP_FLOAT_MIN_VHAT
+#define GROUP_LAST_MIN_V GROUP_FLOAT_LAST_MIN_V
+#endif
+
+#define GROUP_DECIDED_ADAPTIVE(group) (((GLOBAL const float*)(group))[GROUP_FLOAT_ADAPTIVE] != 0.0f)
 
 // Halves the live part of a work-group's scratch until element 0 holds the minimum. Written out stage by
 // stage so that no loop surrounds a barrier; it runs once per tensor, in homeadam_fold_min.
@@ -80,7 +94,7 @@ KERNEL void homeadam_step(GLOBAL param_t* param, GLOBAL const param_t* grad, int
     GLOBAL state_t* m, GLOBAL state_t* v, int state_offset, int length,
     compute_t lerp_weight, compute_t beta2, compute_t one_minus_beta2, compute_t bias_correction2,
     compute_t step_size, compute_t eps, compute_t tau, param_t decay, int has_decay, int rule,
-    GLOBAL const compute_t* group, int count_adaptive, GLOBAL u32* adaptive_count)
+    GLOBAL const u32* group, int count_adaptive, GLOBAL u32* adaptive_count)
 {
     LOCAL_ARRAY(u32, count_scratch, WORK_GROUP_SIZE);
     int i = GLOBAL_ID();
@@ -90,7 +104,7 @@ KERNEL void homeadam_step(GLOBAL param_t* param, GLOBAL const param_t* grad, int
     if (i < length)
     {
         update_moments_at(grad, param_offset + i, m, v, state_offset + i, lerp_weight, one_minus_w, low_weight, beta2, one_minus_beta2);
-        int group_adaptive = rule == RULE_GROUP_DECISION ? group[GROUP_ADAPTIVE] != (compute_t)0.0f : 0;
+        int group_adaptive = rule == RULE_GROUP_DECISION ? GROUP_DECIDED_ADAPTIVE(group) : 0;
         adaptive = apply_at(param, param_offset + i, m, v, state_offset + i, bias_correction2, step_size, eps, tau,
             decay, has_decay, rule, group_adaptive);
     }
@@ -118,9 +132,9 @@ KERNEL void homeadam_moments(GLOBAL const param_t* grad, int param_offset,
 }
 
 // One work-group: the tensor's minimum from the partials, then min(v)/bc2 folded into the group minimum
-// (upstream: amin(v) / (1 - P2), combined across tensors with torch.minimum).
+// of this state's compute type (upstream: amin(v) / (1 - P2), combined across tensors with torch.minimum).
 KERNEL void homeadam_fold_min(GLOBAL const compute_t* partial_min, int partial_count, compute_t bias_correction2,
-    GLOBAL compute_t* group)
+    GLOBAL u32* group)
 {
     LOCAL_ARRAY(compute_t, min_scratch, WORK_GROUP_SIZE);
     int lid = LOCAL_ID();
@@ -132,32 +146,42 @@ KERNEL void homeadam_fold_min(GLOBAL const compute_t* partial_min, int partial_c
     WORK_GROUP_MIN_TREE(min_scratch, lid);
     if (lid == 0)
     {
+        GLOBAL compute_t* slots = (GLOBAL compute_t*)group;
         compute_t tensor_min_v = min_scratch[0];
-        group[GROUP_LAST_MIN_V] = tensor_min_v;
-        group[GROUP_MIN_VHAT] = nan_propagating_min(group[GROUP_MIN_VHAT], tensor_min_v / bias_correction2);
+        slots[GROUP_LAST_MIN_V] = tensor_min_v;
+        slots[GROUP_MIN_VHAT] = nan_propagating_min(slots[GROUP_MIN_VHAT], tensor_min_v / bias_correction2);
     }
 }
 
 // Starts a group's step: an empty minimum is +inf (every tensor adaptive if none had a gradient).
-KERNEL void homeadam_group_begin(GLOBAL compute_t* group)
+// Written as bit patterns so that a build without float64 support can reset the double slots too.
+KERNEL void homeadam_group_begin(GLOBAL u32* group)
 {
     if (GLOBAL_ID() == 0)
     {
-        group[GROUP_MIN_VHAT] = COMPUTE_INF;
-        group[GROUP_ADAPTIVE] = (compute_t)0.0f;
-        group[GROUP_LAST_MIN_V] = COMPUTE_INF;
+        group[GROUP_FLOAT_MIN_VHAT] = 0x7F800000u;
+        group[GROUP_FLOAT_ADAPTIVE] = 0u;
+        group[GROUP_FLOAT_LAST_MIN_V] = 0x7F800000u;
+        group[3] = 0u;
+        ((GLOBAL u64*)group)[GROUP_DOUBLE_MIN_VHAT] = 0x7FF0000000000000UL;
+        ((GLOBAL u64*)group)[GROUP_DOUBLE_LAST_MIN_V] = 0x7FF0000000000000UL;
     }
 }
 
-// The group decision, on the device. Upstream's non-capturable path asks `min < tau` (a NaN minimum
-// does not veto: adaptive); its capturable path asks `min >= tau` (a NaN minimum gives SGDM).
-KERNEL void homeadam_decide(GLOBAL compute_t* group, compute_t tau, int capturable)
+// The group decision, on the device, built for the widest state dtype of the group's tensors (tau is
+// rounded to it). Upstream's non-capturable path asks `min < tau` (a NaN minimum does not veto:
+// adaptive); its capturable path asks `min >= tau` (a NaN minimum gives SGDM).
+KERNEL void homeadam_decide(GLOBAL u32* group, compute_t tau, int capturable)
 {
     if (GLOBAL_ID() == 0)
     {
-        compute_t min_v_hat = group[GROUP_MIN_VHAT];
+        GLOBAL float* narrow = (GLOBAL float*)group;
+        compute_t min_v_hat = (compute_t)narrow[GROUP_FLOAT_MIN_VHAT];
+#if STATE_KIND == 1
+        min_v_hat = nan_propagating_min(min_v_hat, ((GLOBAL double*)group)[GROUP_DOUBLE_MIN_VHAT]);
+#endif
         int adaptive = capturable ? (min_v_hat >= tau) : !(min_v_hat < tau);
-        group[GROUP_ADAPTIVE] = adaptive ? (compute_t)1.0f : (compute_t)0.0f;
+        narrow[GROUP_FLOAT_ADAPTIVE] = adaptive ? 1.0f : 0.0f;
     }
 }
 
@@ -165,14 +189,14 @@ KERNEL void homeadam_decide(GLOBAL compute_t* group, compute_t tau, int capturab
 KERNEL void homeadam_apply(GLOBAL param_t* param, int param_offset,
     GLOBAL const state_t* m, GLOBAL const state_t* v, int state_offset, int length,
     compute_t bias_correction2, compute_t step_size, compute_t eps, compute_t tau, param_t decay, int has_decay, int rule,
-    GLOBAL const compute_t* group, int count_adaptive, GLOBAL u32* adaptive_count)
+    GLOBAL const u32* group, int count_adaptive, GLOBAL u32* adaptive_count)
 {
     LOCAL_ARRAY(u32, count_scratch, WORK_GROUP_SIZE);
     int i = GLOBAL_ID();
     int adaptive = 0;
     if (i < length)
     {
-        int group_adaptive = rule == RULE_GROUP_DECISION ? group[GROUP_ADAPTIVE] != (compute_t)0.0f : 0;
+        int group_adaptive = rule == RULE_GROUP_DECISION ? GROUP_DECIDED_ADAPTIVE(group) : 0;
         adaptive = apply_at(param, param_offset + i, m, v, state_offset + i, bias_correction2, step_size, eps, tau,
             decay, has_decay, rule, group_adaptive);
     }
