@@ -36,9 +36,7 @@ public sealed class CudaKernelTests
         using var backend = new CudaKernelBackend();
         using var owned = backend.Allocate(DType.Float32, 1000);
         // Lend the same memory again as if a TorchSharp tensor had handed it over: writes through one are seen by the other.
-        var pointerField = owned.Memory.GetType().GetProperty("Pointer")!;
-        nint pointer = (nint)(ulong)pointerField.GetValue(owned.Memory)!;
-        using var lent = backend.Wrap(pointer, 1000, DType.Float32);
+        using var lent = backend.Wrap(backend.DevicePointer(owned), 1000, DType.Float32);
         var host = new Optimizers.Storage.TensorBuffer(DType.Float32, 1000);
         for (int i = 0; i < host.Length; i++) host.Set(i, i * 0.5);
         backend.Upload(host, lent);

@@ -131,7 +131,7 @@ public abstract class AcceleratorKernelBackend : IDisposable
     /// <summary>Waits until every enqueued launch and copy has finished.</summary>
     public abstract void Synchronize();
 
-    /// <summary>Builds every kernel of every family and dtype pair now instead of at first use.</summary>
+    /// <summary>Builds one family's kernels for one (parameter, state) pair now instead of at first launch (build time stays out of the first step).</summary>
     public abstract void Warm(KernelFamily family, DType param, DType state);
 
     // ---- memory --------------------------------------------------------------------------------

@@ -96,6 +96,13 @@ public sealed unsafe class CudaKernelBackend : AcceleratorKernelBackend
         return View(new CuMemory(this, (ulong)devicePointer, bytes, owned: false), dtype, length);
     }
 
+    /// <summary>The device address of an arena of this backend (owned or lent), e.g. to hand our state to another CUDA library.</summary>
+    public nint DevicePointer(DeviceBuffer buffer)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        return (nint)Pointer(buffer.Memory);
+    }
+
     void MakeCurrent() => CudaDriver.Check(_api, "cuCtxSetCurrent", _api.CtxSetCurrent(_context));
 
     /// <inheritdoc/>
