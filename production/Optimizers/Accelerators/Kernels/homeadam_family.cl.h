@@ -1,6 +1,6 @@
 // AdamSRF, HomeAdam and HomeAdamEW on the device: Kernels/HomeAdamFamilyKernel.cs operation by
-// operation (paper-notes/operation-sequences.md; the E-numbers below are its lines). A change of order there is a change of the
-// matching line here; the OpenCL tests hold the two to the same bits.
+// operation (paper-notes/operation-sequences.md; the E-numbers below are its lines). A change of order
+// there is a change of the matching line here; the OpenCL tests hold the two to the same bits.
 //
 // ==== CPU reference ==== Kernels/HomeAdamFamilyKernel.cs: Step, UpdateMoments, Apply.
 // ==== Launcher ======== Accelerators/AcceleratorKernelBackend.cs: HomeAdamStep, HomeAdamUpdateMoments,
