@@ -267,6 +267,54 @@ public static class KernelConformance
         foreach (var d in devices) { d.P.Dispose(); d.G.Dispose(); d.M.Dispose(); d.V.Dispose(); }
     }
 
+    /// <summary>
+    /// Several HomeAdam steps with parameters and state resident on the device: only fresh gradients go
+    /// up each step (running products advance on the host, as the optimizer classes do), and the arenas
+    /// come down once at the end, equal to the CPU's after the same steps.
+    /// </summary>
+    public static void HomeAdamResidentSteps(AcceleratorKernelBackend backend, DType paramType, DType stateType, bool capturable, int steps)
+    {
+        var offsets = Offsets();
+        var param = Arena(paramType, 71, Values.Finite, false, -3, 1);
+        var m = new TensorBuffer(stateType, param.Length);
+        var v = new TensorBuffer(stateType, param.Length);
+        var (dParam, dM, dV) = (backend.Upload(param), backend.Upload(m), backend.Upload(v));
+        using var dGrad = backend.Allocate(paramType, param.Length);
+        using var group = backend.CreateHomeAdamGroup();
+        double p1 = 1, p2 = 1;
+        const double tau = 1e-7;
+        for (int step = 0; step < steps; step++)
+        {
+            // Step 3 brings NaN, infinities and exact zeros: from then on the minimum is NaN, where the two rules part.
+            var grad = Arena(paramType, 100 + step, step == 3 ? Values.Special : Values.Finite, false, -5, 0);
+            backend.Upload(grad, dGrad);
+            p1 = StepScalars.NextPower(stateType, p1, 0.9);
+            p2 = StepScalars.NextPower(stateType, p2, 0.999);
+            var s = StepScalars.HomeAdam(stateType, paramType, lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, tau, p1, p2);
+
+            double groupMin = double.PositiveInfinity;
+            backend.BeginHomeAdamGroup(group);
+            for (int k = 0; k < SegmentLengths.Length; k++)
+            {
+                double tensorMin = Rounding.To(stateType, HomeAdamFamilyKernel.UpdateMoments(grad, offsets[k], m, v, offsets[k], SegmentLengths[k], s, KernelPath.Scalar) / s.BiasCorrection2);
+                groupMin = double.IsNaN(groupMin) || double.IsNaN(tensorMin) ? double.NaN : Math.Min(groupMin, tensorMin);
+                backend.HomeAdamUpdateMoments(dGrad, offsets[k], dM, dV, offsets[k], SegmentLengths[k], s, group);
+            }
+            bool adaptive = capturable ? groupMin >= s.Tau : !(groupMin < s.Tau);
+            backend.DecideHomeAdamGroup(group, tau, capturable);
+            for (int k = 0; k < SegmentLengths.Length; k++)
+            {
+                HomeAdamFamilyKernel.Apply(param, offsets[k], m, v, offsets[k], SegmentLengths[k], s, adaptive ? BranchRule.Adaptive : BranchRule.Sgdm, KernelPath.Scalar);
+                backend.HomeAdamApply(dParam, offsets[k], dM, dV, offsets[k], SegmentLengths[k], s, group);
+            }
+        }
+        string what = $"HomeAdam {steps} resident steps {paramType}/{stateType} capturable={capturable}";
+        AssertSameBits(param, Download(backend, dParam), what + " param");
+        AssertSameBits(m, Download(backend, dM), what + " exp_avg");
+        AssertSameBits(v, Download(backend, dV), what + " exp_avg_sq");
+        foreach (var b in new[] { dParam, dM, dV }) b.Dispose();
+    }
+
     static (TensorBuffer Param, TensorBuffer Grad, TensorBuffer M, TensorBuffer V) HomeAdamArenas(DType paramType, DType stateType, Values values, int seed)
         => (Arena(paramType, seed, values, false, -3, 1),
             Arena(paramType, seed + 1, values, false, -12, 3),

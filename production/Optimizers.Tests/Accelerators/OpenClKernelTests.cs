@@ -41,6 +41,14 @@ public sealed class OpenClKernelTests(OpenClBackendFixture fixture) : IClassFixt
     }
 
     [OpenClTheory]
+    [MemberData(nameof(Pairs))]
+    public void HomeAdamStepsStayOnTheDevice(DType param, DType state)
+    {
+        HomeAdamResidentSteps(fixture.Backend, param, state, capturable: false, steps: 6);
+        HomeAdamResidentSteps(fixture.Backend, param, state, capturable: true, steps: 6);
+    }
+
+    [OpenClTheory]
     [InlineData(false)]
     [InlineData(true)]
     public void MixedStateDtypesDecideInTheWiderType(bool capturable) => HomeAdamMixedGroup(fixture.Backend, capturable);
