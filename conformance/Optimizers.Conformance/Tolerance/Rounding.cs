@@ -1,0 +1,48 @@
+using Optimizers.Conformance.Trajectories;
+
+namespace Optimizers.Conformance.Tolerance;
+
+/// <summary>
+/// What one rounding to a floating-point format may cost: |fl(x) − x| ≤ u·|x| + η, with u the unit roundoff
+/// and η half the smallest subnormal (the absolute floor below which relative accuracy is lost).
+/// </summary>
+/// <remarks>
+/// Two roundings can be added (<see cref="op_Addition"/>): the model prices an operation once for the
+/// expected side and once for the actual side and charges the sum, because the check is
+/// |expected − actual| ≤ bound(expected) + bound(actual) and the bounds are (super)additive in u.
+/// </remarks>
+public readonly record struct Rounding(double UnitRoundoff, double UnderflowFloor)
+{
+    public static readonly Rounding None = new(0.0, 0.0);
+    public static readonly Rounding Float64 = new(Math.ScaleB(1.0, -53), Math.ScaleB(1.0, -1075));
+    public static readonly Rounding Float32 = new(Math.ScaleB(1.0, -24), Math.ScaleB(1.0, -150));
+    /// <summary>bfloat16 keeps binary32's exponent range with an 8-bit significand.</summary>
+    public static readonly Rounding BFloat16 = new(Math.ScaleB(1.0, -8), Math.ScaleB(1.0, -134));
+    public static readonly Rounding Float16 = new(Math.ScaleB(1.0, -11), Math.ScaleB(1.0, -25));
+
+    public static Rounding For(RecordedDType dtype) => dtype switch
+    {
+        RecordedDType.Float64 => Float64,
+        RecordedDType.Float32 => Float32,
+        RecordedDType.BFloat16 => BFloat16,
+        RecordedDType.Float16 => Float16,
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "unknown dtype"),
+    };
+
+    public static Rounding operator +(Rounding a, Rounding b) =>
+        new(a.UnitRoundoff + b.UnitRoundoff, a.UnderflowFloor + b.UnderflowFloor);
+
+    /// <summary>
+    /// The operation that produced <paramref name="x"/> rounds its result here. An exact zero computed from
+    /// exact inputs stays exact: a sum or product of representable numbers that is zero in float64 is zero exactly.
+    /// </summary>
+    public Approx Round(Approx x)
+    {
+        if (!x.IsFinite) return x;
+        if (x.Error == 0.0 && x.Value == 0.0) return x;
+        return new Approx(x.Value, x.Error + UnitRoundoff * Math.Abs(x.Value) + UnderflowFloor);
+    }
+
+    /// <summary>A Python float (a hyperparameter, a host-side scalar) cast to the tensor's dtype.</summary>
+    public Approx Cast(double scalar) => Round(Approx.Exact(scalar));
+}
