@@ -65,9 +65,8 @@ public static class AdamWBound
         Approx decay = decayValue == 1.0 ? Approx.One : R.Round(H.Round(Approx.One - H.Round((Approx)o.Lr * o.WeightDecay)));
         Approx beta1 = R.Cast(o.Beta1), oneMinusBeta1 = R.Round(H.Round(Approx.One - o.Beta1));
         Approx beta2 = R.Cast(o.Beta2), oneMinusBeta2 = R.Round(H.Round(Approx.One - o.Beta2));
-        // β**t by the C library pow: charged two host roundings, as pow is faithful, not correctly rounded.
-        Approx bc1 = H.Round(Approx.One - H.Round(H.Round(Math.Pow(o.Beta1, t.Value))));
-        Approx bc2 = H.Round(Approx.One - H.Round(H.Round(Math.Pow(o.Beta2, t.Value))));
+        Approx bc1 = H.Round(Approx.One - Approx.Power(o.Beta1, t.Value, H));
+        Approx bc2 = H.Round(Approx.One - Approx.Power(o.Beta2, t.Value, H));
         Approx negStepSize = R.Round(-H.Round((Approx)o.Lr / bc1));
         Approx bc2Sqrt = R.Round(H.Round(Approx.Sqrt(bc2)));
         Approx eps = R.Cast(o.Eps);
@@ -80,8 +79,8 @@ public static class AdamWBound
         {
             Approx g = o.Maximize ? -grad[i] : grad[i];
             Approx p = decay.Value == 1.0 && decay.IsExact ? theta[i] : R.Round(theta[i] * decay);
-            Approx mi = R.Round(oneMinusBeta1 * g + R.Round(m[i] * beta1));
-            Approx vi = R.Round(R.Round(oneMinusBeta2 * g) * g + R.Round(v[i] * beta2));
+            Approx mi = R.Round(Approx.Fma(oneMinusBeta1, g, R.Round(m[i] * beta1)));
+            Approx vi = R.Round(Approx.Fma(R.Round(oneMinusBeta2 * g), g, R.Round(v[i] * beta2)));
             Approx source = vi;
             if (vmaxNext is not null) source = vmaxNext[i] = Approx.Max(vmax![i], vi);
             Approx denom = R.Round(R.Round(R.Round(Approx.Sqrt(source)) / bc2Sqrt) + eps);

@@ -140,8 +140,8 @@ public static class HomeAdamFamilyBound
         {
             Approx g = toState.Round(grad[i]);
             Approx diff = RS.Round(g - m[i]);
-            mNext[i] = lowWeight ? RS.Round(w * diff + m[i]) : RS.Round(g - diff * oneMinusW);
-            vNext[i] = RS.Round(RS.Round(oneMinusBeta2 * g) * g + RS.Round(v[i] * b2));
+            mNext[i] = lowWeight ? RS.Round(Approx.Fma(w, diff, m[i])) : RS.Round(Approx.Fma(-diff, oneMinusW, g));
+            vNext[i] = RS.Round(Approx.Fma(RS.Round(oneMinusBeta2 * g), g, RS.Round(v[i] * b2)));
         }
         Approx p1Next = RS.Round(p1 * RS.Cast(beta1));
         Approx p2Next = RS.Round(p2 * b2);

@@ -42,7 +42,7 @@ public static class StacTrunkBound
             bool ambiguous = false;
             if (hasMomentum)
             {
-                Approx b = RB.Round(oneMinusMu * toBuffer.Round(u) + RB.Round(buffer![i] * mu));
+                Approx b = RB.Round(Approx.Fma(oneMinusMu, toBuffer.Round(u), RB.Round(buffer![i] * mu)));
                 bufferNext![i] = b;
                 direction = Sign(b);
                 ambiguous = b.SignUncertain;
@@ -57,7 +57,7 @@ public static class StacTrunkBound
                     if (other != direction.Value) bounds.AddAlternative(index, i, Move(other));
             }
 
-            Approx Move(double sign) => sign == 0.0 ? p : RP.Round(negLr * sign + p);
+            Approx Move(double sign) => sign == 0.0 ? p : RP.Round(Approx.Fma(negLr, sign, p));
         }
         if (hasMomentum)
         {
