@@ -9,7 +9,11 @@ internal class EchoImplementation(string name = "echo") : IImplementation
 {
     public string Name => name;
 
-    public bool Supports(TrajectoryCase trajectoryCase, out string? reason) { reason = null; return true; }
+    public virtual bool Supports(TrajectoryCase trajectoryCase, out string? reason)
+    {
+        reason = Name == "refusing" ? "no module trees here" : null;
+        return reason is null;
+    }
 
     public IReplaySession Start(TrajectoryCase trajectoryCase) => new Session(trajectoryCase, this);
 
