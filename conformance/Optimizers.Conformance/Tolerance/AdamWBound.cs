@@ -79,7 +79,7 @@ public static class AdamWBound
         {
             Approx g = o.Maximize ? -grad[i] : grad[i];
             Approx p = decay.Value == 1.0 && decay.IsExact ? theta[i] : R.Round(theta[i] * decay);
-            Approx mi = R.Round(Approx.Fma(oneMinusBeta1, g, R.Round(m[i] * beta1)));
+            Approx mi = Ema.CoverEveryOrder(R.Round(Approx.Fma(oneMinusBeta1, g, R.Round(m[i] * beta1))), m[i], g, o.Beta1, R, H);
             Approx vi = R.Round(Approx.Fma(R.Round(oneMinusBeta2 * g), g, R.Round(v[i] * beta2)));
             Approx source = vi;
             if (vmaxNext is not null) source = vmaxNext[i] = Approx.Max(vmax![i], vi);

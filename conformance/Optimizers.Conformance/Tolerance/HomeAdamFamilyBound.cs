@@ -140,7 +140,7 @@ public static class HomeAdamFamilyBound
         {
             Approx g = toState.Round(grad[i]);
             Approx diff = RS.Round(g - m[i]);
-            mNext[i] = lowWeight ? RS.Round(Approx.Fma(w, diff, m[i])) : RS.Round(Approx.Fma(-diff, oneMinusW, g));
+            mNext[i] = Ema.CoverEveryOrder(lowWeight ? RS.Round(Approx.Fma(w, diff, m[i])) : RS.Round(Approx.Fma(-diff, oneMinusW, g)), m[i], g, beta1, RS, H);
             vNext[i] = RS.Round(Approx.Fma(RS.Round(oneMinusBeta2 * g), g, RS.Round(v[i] * b2)));
         }
         Approx p1Next = RS.Round(p1 * RS.Cast(beta1));

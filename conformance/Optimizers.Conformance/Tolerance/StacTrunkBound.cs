@@ -42,7 +42,8 @@ public static class StacTrunkBound
             bool ambiguous = false;
             if (hasMomentum)
             {
-                Approx b = RB.Round(Approx.Fma(oneMinusMu, toBuffer.Round(u), RB.Round(buffer![i] * mu)));
+                Approx uB = toBuffer.Round(u);
+                Approx b = Ema.CoverEveryOrder(RB.Round(Approx.Fma(oneMinusMu, uB, RB.Round(buffer![i] * mu))), buffer![i], uB, o.Momentum, RB, H);
                 bufferNext![i] = b;
                 direction = Sign(b);
                 ambiguous = b.SignUncertain;
