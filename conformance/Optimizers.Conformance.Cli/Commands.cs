@@ -1,5 +1,7 @@
 using System.Globalization;
+using Optimizers.Conformance.Cases;
 using Optimizers.Conformance.Implementations;
+using Optimizers.Conformance.Lockstep;
 using Optimizers.Conformance.Replay;
 using Optimizers.Conformance.Reporting;
 using Optimizers.Conformance.Trajectories;
@@ -28,7 +30,17 @@ internal static class Commands
         var cases = trajectories.Cases.Where(c => Matches(c, filter)).ToList();
         AnsiConsole.MarkupLineInterpolated($"Replaying [bold]{cases.Count}[/] cases and {trajectories.Errors.Count} error records of {Path.GetRelativePath(Directory.GetCurrentDirectory(), golden)} through {string.Join(", ", selected.Select(e => e.Name))} ({(freeRunning ? "free-running" : "teacher-forced")}).");
 
+        // Lockstep over the case registry: every selected implementation against the trusted float64 side (the reference
+        // once registered; until then the tolerance model's own evaluation).
+        var trusted = registry.Find("reference") ?? registry.Find("model");
+        var candidates = trusted is null ? [] : selected.Where(e => e.Name != trusted.Name && e.Name != "model").ToList();
+        var registryCases = CaseRegistry.All.Where(c => filter is null || c.Id.Contains(filter, StringComparison.OrdinalIgnoreCase)
+                                                        || c.Optimizer.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (candidates.Count == 0)
+            AnsiConsole.MarkupLineInterpolated($"Lockstep over the {registryCases.Count} registry cases: nothing to hold against {trusted?.Name ?? "a trusted implementation"} (no other implementation selected).");
+
         var reports = new List<ReplayReport>();
+        var lockstepReports = new List<ReplayReport>();
         AnsiConsole.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
@@ -42,7 +54,19 @@ internal static class Commands
                         golden, c => Matches(c, filter), _ => task.Increment(1)));
                     task.Value = task.MaxValue;
                 }
+                foreach (var entry in candidates)
+                {
+                    var task = ctx.AddTask(Markup.Escape($"{entry.Name} vs {trusted!.Name}, registry"), maxValue: Math.Max(1, registryCases.Count));
+                    var results = new List<CaseResult>();
+                    foreach (var spec in registryCases)
+                    {
+                        results.Add(LockstepRunner.Run(spec.Build(), trusted.Create(), entry.Create(), freeRunning, steps));
+                        task.Increment(1);
+                    }
+                    lockstepReports.Add(new ReplayReport("case registry", $"{entry.Name} vs {trusted.Name}", "tolerance", freeRunning, results, []));
+                }
             });
+        reports.AddRange(lockstepReports);
 
         var table = new Table().Border(TableBorder.Rounded).Title("[bold]Results[/]");
         foreach (var column in new[] { "implementation", "mode", "cases p/f/u", "errors p/f/u", "max ulp", "max rel", "ambiguous", "verdict" })
@@ -129,6 +153,12 @@ internal static class Commands
                 c.Steps.Count.ToString(CultureInfo.InvariantCulture), c.Groups.Count.ToString(CultureInfo.InvariantCulture));
         AnsiConsole.Write(cases);
         AnsiConsole.MarkupLineInterpolated($"{trajectories.Errors.Count} error records.");
+        var registryTable = new Table().Border(TableBorder.Rounded).Title("[bold]Case registry (lockstep)[/]")
+            .AddColumn("id").AddColumn("optimizer").AddColumn("dtype").AddColumn("elements").AddColumn("steps").AddColumn("what it pins down");
+        foreach (var c in CaseRegistry.All.Where(c => filter is null || c.Id.Contains(filter, StringComparison.OrdinalIgnoreCase)))
+            registryTable.AddRow(Markup.Escape(c.Id), c.Optimizer, c.ParamDType.ToString(), c.Elements.ToString(CultureInfo.InvariantCulture),
+                c.Steps.ToString(CultureInfo.InvariantCulture), Markup.Escape(c.Why));
+        AnsiConsole.Write(registryTable);
         return Ok;
     }
 
