@@ -66,6 +66,15 @@ public sealed class ReplayerTests
     }
 
     [Fact]
+    public void Production_is_priced_in_upstream_dtypes_and_everything_else_in_float64()
+    {
+        Assert.Equal(ArithmeticSide.AsRecorded, Replayer.SideFor(new EchoImplementation("production:simd")));
+        Assert.Equal(ArithmeticSide.Float64, Replayer.SideFor(new EchoImplementation("reference")));
+        Assert.Equal(ArithmeticSide.Float64, Replayer.SideFor(new Implementations.ToleranceModelImplementation()));
+        Assert.Equal(ComparisonMode.Tolerance, Replayer.ModeFor(new EchoImplementation("reference")));
+    }
+
+    [Fact]
     public void A_missing_state_buffer_fails_with_its_name()
     {
         var c = Case("adamw_nowd_amsgrad_maximize_foreach_f64");

@@ -19,7 +19,7 @@ public static class LockstepRunner
         if (!candidate.Supports(c, out why)) return Unsupported(c, $"{candidate.Name}: {why}");
         if (!ToleranceModel.Supports(c.Optimizer)) return Unsupported(c, $"the tolerance model has no formula for {c.Optimizer}");
 
-        var budget = new ErrorBudget(Replayer.SideFor(trusted, Replayer.ModeFor(trusted)), Replayer.SideFor(candidate, ComparisonMode.Tolerance));
+        var budget = new ErrorBudget(Replayer.SideFor(trusted), Replayer.SideFor(candidate));
         var tally = new CaseTally(c, ComparisonMode.Tolerance);
         int steps = Math.Min(c.Steps.Count, maxSteps ?? int.MaxValue);
         var noExtra = new Dictionary<string, JsonElement>();

@@ -21,9 +21,14 @@ public static class Replayer
     public static ComparisonMode ModeFor(IImplementation implementation) =>
         implementation.Name.StartsWith("production", StringComparison.Ordinal) ? ComparisonMode.BitExact : ComparisonMode.Tolerance;
 
-    public static ArithmeticSide SideFor(IImplementation implementation, ComparisonMode mode) =>
+    /// <summary>
+    /// The dtypes an implementation computes in, for its side of the error budget: as declared; else production follows
+    /// upstream's dtypes; anything else (the reference) is float64 throughout.
+    /// </summary>
+    public static ArithmeticSide SideFor(IImplementation implementation) =>
         implementation is IDeclaresArithmetic declared ? declared.Arithmetic
-        : mode == ComparisonMode.BitExact ? ArithmeticSide.AsRecorded : ArithmeticSide.Float64;
+        : implementation.Name.StartsWith("production", StringComparison.Ordinal) ? ArithmeticSide.AsRecorded
+        : ArithmeticSide.Float64;
 
     public static ReplayReport ReplayFile(TrajectoryFile file, IImplementation implementation, ReplayOptions options,
         string source = "", Func<TrajectoryCase, bool>? filter = null, Action<string>? progress = null)
@@ -50,7 +55,7 @@ public static class Replayer
         if (mode == ComparisonMode.Tolerance && !modelKnows)
             return Unsupported(c, $"the tolerance model has no formula for {c.Optimizer}");
 
-        var budget = new ErrorBudget(ArithmeticSide.AsRecorded, SideFor(implementation, mode));
+        var budget = new ErrorBudget(ArithmeticSide.AsRecorded, SideFor(implementation));
         var tally = new CaseTally(c, mode);
         var emptyState = new Dictionary<int, ParamState>();
         try
