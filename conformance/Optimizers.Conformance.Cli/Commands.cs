@@ -136,6 +136,9 @@ internal static class Commands
     public static int List(string? filter)
     {
         PrintMachine();
+        var machine = new Table().Border(TableBorder.Rounded).Title("[bold]This machine[/]").AddColumn("").AddColumn("");
+        foreach (var (k, v) in MachineReport.Facts()) machine.AddRow(Markup.Escape(k), Markup.Escape(v));
+        AnsiConsole.Write(machine);
         var registry = ImplementationRegistry.CreateDefault();
         var impls = new Table().Border(TableBorder.Rounded).Title("[bold]Implementations[/]").AddColumn("name").AddColumn("compared").AddColumn("what");
         foreach (var e in registry.Entries)
