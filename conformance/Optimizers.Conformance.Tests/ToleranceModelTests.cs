@@ -209,6 +209,29 @@ public sealed class ToleranceModelTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_nonfinite_class_that_depends_on_the_evaluation_order_accepts_either_class_but_no_number()
+    {
+        // m = +∞ from an earlier +∞ gradient: lerp computes ∞ + w·(g − ∞) = NaN, β·m + (1 − β)·g gives +∞.
+        var c = Synthetic.Case("HomeAdamEW", RecordedDType.Float32, [[1.0]],
+            [Synthetic.Group([0], ("lr", 0.01), ("betas", new[] { 0.9, 0.99 }), ("eps", 1e-7), ("weight_decay", 0.0),
+                ("tau", 1e-3), ("state_dtype", "float32"), ("update_mode", "denom"))],
+            [[0.5]]);
+        var state = new Dictionary<int, ParamState>
+        {
+            [0] = new() { ["step"] = [1], ["exp_avg"] = [double.PositiveInfinity], ["exp_avg_sq"] = [double.PositiveInfinity], ["beta1_power"] = [0.9], ["beta2_power"] = [0.99] },
+        };
+        var before = BoundState.Exact(c.Params.Select(p => p.Init).ToList(), state);
+        var m = ToleranceModel.Step(c, before, c.Steps[0].Grads, ErrorBudget.RecordVersusFloat64).After.State[0]["exp_avg"][0];
+        Assert.True(double.IsNaN(m.Value));
+        Assert.True(m.ClassOpen);
+        Assert.True(ElementComparison.Compare(double.NaN, double.PositiveInfinity, m, null, RecordedDType.Float32, ComparisonMode.Tolerance).Pass);
+        Assert.False(ElementComparison.Compare(double.NaN, 1.0, m, null, RecordedDType.Float32, ComparisonMode.Tolerance).Pass);
+        Assert.False(ElementComparison.Compare(double.NaN, double.PositiveInfinity, m, null, RecordedDType.Float32, ComparisonMode.BitExact).Pass);
+        // A class every order agrees on stays strict.
+        Assert.False(ElementComparison.Compare(double.NaN, double.PositiveInfinity, Approx.Exact(double.NaN), null, RecordedDType.Float32, ComparisonMode.Tolerance).Pass);
+    }
+
+    [Fact]
     public void Bit_exact_mode_allows_no_ulp_but_any_nan_payload()
     {
         var any = new Approx(1.0, 1.0);

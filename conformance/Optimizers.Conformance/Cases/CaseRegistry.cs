@@ -31,6 +31,9 @@ public static class CaseRegistry
             new("adamw_f64_amsgrad_maximize_signflips", "AdamW", "AMSGrad's running maximum and maximize, with the gradient's sign flipping every 3 steps",
                 RecordedDType.Float64, [[5, 3], [3]], [AdamW([0, 1], lr: 5e-3, betas: (0.8, 0.95), eps: 1e-6, weightDecay: 0, amsgrad: true, maximize: true)],
                 new GradientRecipe(102, SignFlipEvery: 3), 12),
+            new("adamw_nonfinite_gradients_propagate", "AdamW", "NaN and −∞ gradients reach the moments and the parameter (torch's AdamW has no policy)",
+                RecordedDType.Float64, [[5]], [AdamW([0], lr: 1e-2)],
+                new GradientRecipe(104, Injections: [(1, 0, 1, double.NaN), (2, 0, 3, double.NegativeInfinity)]), 4),
             new("adamw_0d_f64", "AdamW", "a 0-d parameter", RecordedDType.Float64, [[]], [AdamW([0], lr: 1e-2)], new GradientRecipe(103), 8),
 
             // ---- AdamSRF ----------------------------------------------------------------------------------------
@@ -53,6 +56,9 @@ public static class CaseRegistry
             new("homeadam_min_vhat_exactly_on_tau_dyadic", "HomeAdam", "β = (0.5, 0.75) and dyadic gradients make v̂ = g² exact at step 1: the group minimum is exactly τ = 1, with bound zero, so ≥ against > is decided",
                 RecordedDType.Float64, [[4], [2]], [HomeAdam([0, 1], lr: 0.125, betas: (0.5, 0.75), eps: 0.5, tau: 1.0, stateDType: "float64")],
                 new GradientRecipe(303, Fixed: [[[1.0, -2.0, 4.0, -1.0], [2.0, -4.0]], [[0.5, 1.0, -1.0, 2.0], [1.0, 1.0]]]), 2),
+            new("homeadam_nonfinite_gradients_propagate", "HomeAdam", "NaN and +∞ gradients: upstream has no policy, so they reach m, v and θ; a NaN minimum does not veto the group",
+                RecordedDType.Float32, [[4], [3]], [HomeAdam([0, 1], lr: 1e-2, tau: 1e-4)],
+                new GradientRecipe(305, MinDecade: -3, MaxDecade: 0, Injections: [(1, 0, 2, double.NaN), (2, 1, 0, double.PositiveInfinity)]), 4),
             new("homeadam_no_gradient_steps", "HomeAdam", "parameters without a gradient on some steps: no state, no decay, no part in the group minimum",
                 RecordedDType.Float32, [[3, 3], [3]], [HomeAdam([0, 1], lr: 1e-2, weightDecay: 0.1, tau: 1e-5)],
                 new GradientRecipe(304, NoGradient: [(0, 1), (1, 1), (3, 0), (4, 0), (4, 1)]), 8),

@@ -26,6 +26,15 @@ public readonly record struct Approx(double Value, double Error, bool ValueIsExa
 
     public bool IsFinite => double.IsFinite(Value);
 
+    /// <summary>
+    /// A non-finite result whose class (NaN, +∞, −∞) depends on the evaluation order: lerp gives ∞ − ∞ = NaN where
+    /// β·m + (1 − β)·g gives ∞. Encoded as a non-finite value with an infinite bound; it propagates to what is computed
+    /// from it. Tolerance mode accepts any non-finite class there; bit-exact mode never looks at bounds.
+    /// </summary>
+    public bool ClassOpen => !IsFinite && double.IsPositiveInfinity(Error);
+
+    public static Approx OpenClass(double nonFinite) => new(nonFinite, double.PositiveInfinity, false);
+
     /// <summary>The bound is zero: the value is what every correct implementation must produce bit for bit.</summary>
     public bool IsExact => Error == 0.0;
 
@@ -36,7 +45,7 @@ public readonly record struct Approx(double Value, double Error, bool ValueIsExa
     public static Approx operator +(Approx a, Approx b)
     {
         double s = a.Value + b.Value;
-        return Make(s, a.Error + b.Error, a.ValueIsExact && b.ValueIsExact && SumIsExact(a.Value, b.Value, s));
+        return Make(s, a.Error + b.Error, a.ValueIsExact && b.ValueIsExact && SumIsExact(a.Value, b.Value, s), a.ClassOpen || b.ClassOpen);
     }
 
     public static Approx operator -(Approx a, Approx b) => a + (-b);
@@ -46,7 +55,7 @@ public readonly record struct Approx(double Value, double Error, bool ValueIsExa
     {
         double p = a.Value * b.Value;
         bool exact = a.ValueIsExact && b.ValueIsExact && double.IsFinite(p) && Math.FusedMultiplyAdd(a.Value, b.Value, -p) == 0.0;
-        return Make(p, Scale(Math.Abs(a.Value), b.Error) + Scale(Math.Abs(b.Value), a.Error) + Scale(a.Error, b.Error), exact);
+        return Make(p, Scale(Math.Abs(a.Value), b.Error) + Scale(Math.Abs(b.Value), a.Error) + Scale(a.Error, b.Error), exact, a.ClassOpen || b.ClassOpen);
     }
 
     // |a'/b' − a/b| ≤ (ea + |a/b|·eb) / (|b| − eb); unbounded once the divisor's interval reaches zero.
@@ -54,9 +63,9 @@ public readonly record struct Approx(double Value, double Error, bool ValueIsExa
     {
         double q = a.Value / b.Value;
         double slack = Math.Abs(b.Value) - b.Error;
-        if (!(slack > 0.0)) return Make(q, double.PositiveInfinity, false);
+        if (!(slack > 0.0)) return Make(q, double.PositiveInfinity, false, a.ClassOpen || b.ClassOpen);
         bool exact = a.ValueIsExact && b.ValueIsExact && double.IsFinite(q) && Math.FusedMultiplyAdd(q, b.Value, -a.Value) == 0.0;
-        return Make(q, (a.Error + Scale(Math.Abs(q), b.Error)) / slack, exact);
+        return Make(q, (a.Error + Scale(Math.Abs(q), b.Error)) / slack, exact, a.ClassOpen || b.ClassOpen);
     }
 
     /// <summary>
@@ -67,7 +76,7 @@ public readonly record struct Approx(double Value, double Error, bool ValueIsExa
     {
         double r = Math.FusedMultiplyAdd(a.Value, b.Value, c.Value);
         var unfused = a * b + c;
-        return Make(r, unfused.Error, unfused.ValueIsExact);
+        return Make(r, unfused.Error, unfused.ValueIsExact, a.ClassOpen || b.ClassOpen || c.ClassOpen);
     }
 
     /// <summary>√a. The square root is concave, so the deviation is largest at the low end of the interval.</summary>
@@ -76,6 +85,7 @@ public readonly record struct Approx(double Value, double Error, bool ValueIsExa
         double r = Math.Sqrt(a.Value);
         bool exact = a.ValueIsExact && double.IsFinite(r) && Math.FusedMultiplyAdd(r, r, -a.Value) == 0.0;
         if (a.Error == 0.0) return Make(r, 0.0, exact);
+        if (!a.IsFinite) return Make(r, 0.0, false, a.ClassOpen);
         double low = Math.Sqrt(Math.Max(0.0, a.Value - a.Error));
         return Make(r, Math.Max(r - low, Math.Sqrt(a.Value + a.Error) - r), false);
     }
@@ -91,7 +101,7 @@ public readonly record struct Approx(double Value, double Error, bool ValueIsExa
     /// <summary>Element-wise maximum (torch.maximum): NaN propagates; the bound covers whichever operand wins.</summary>
     public static Approx Max(Approx a, Approx b)
     {
-        if (double.IsNaN(a.Value) || double.IsNaN(b.Value)) return Exact(double.NaN);
+        if (double.IsNaN(a.Value) || double.IsNaN(b.Value)) return a.ClassOpen || b.ClassOpen ? OpenClass(double.NaN) : Exact(double.NaN);
         double value = Math.Max(a.Value, b.Value);
         double low = Math.Max(a.Value - a.Error, b.Value - b.Error);
         double high = Math.Max(a.Value + a.Error, b.Value + b.Error);
@@ -101,7 +111,7 @@ public readonly record struct Approx(double Value, double Error, bool ValueIsExa
     /// <summary>Element-wise minimum (torch.minimum / amin): NaN propagates; the bound covers whichever operand wins.</summary>
     public static Approx Min(Approx a, Approx b)
     {
-        if (double.IsNaN(a.Value) || double.IsNaN(b.Value)) return Exact(double.NaN);
+        if (double.IsNaN(a.Value) || double.IsNaN(b.Value)) return a.ClassOpen || b.ClassOpen ? OpenClass(double.NaN) : Exact(double.NaN);
         double value = Math.Min(a.Value, b.Value);
         double low = Math.Min(a.Value - a.Error, b.Value - b.Error);
         double high = Math.Min(a.Value + a.Error, b.Value + b.Error);
@@ -120,9 +130,9 @@ public readonly record struct Approx(double Value, double Error, bool ValueIsExa
     // 0·∞ would be NaN; an error term multiplied by a zero magnitude contributes nothing.
     static double Scale(double magnitude, double error) => magnitude == 0.0 || error == 0.0 ? 0.0 : magnitude * error;
 
-    static Approx Make(double value, double error, bool exact)
+    static Approx Make(double value, double error, bool exact, bool classOpen = false)
     {
-        if (!double.IsFinite(value)) return new Approx(value, 0.0, false);
+        if (!double.IsFinite(value)) return new Approx(value, classOpen ? double.PositiveInfinity : 0.0, false);
         return new Approx(value, double.IsNaN(error) ? double.PositiveInfinity : error, exact && error == 0.0);
     }
 

@@ -14,6 +14,14 @@ internal static class Ema
         Approx weight = r.Round(host.Round(Approx.One - beta));
         Approx products = r.Round(r.Round(r.Cast(beta) * m) + r.Round(weight * g));
         Approx lerp = r.Round(m + r.Round(weight * r.Round(g - m)));
+        // With ±∞ among the inputs the orders can disagree on the class of the result (∞ − ∞ = NaN in the lerp only).
+        if (!upstream.IsFinite || !products.IsFinite || !lerp.IsFinite)
+        {
+            bool agree = ElementComparison.SameClass(upstream.Value, products.Value) && ElementComparison.SameClass(upstream.Value, lerp.Value)
+                         && !products.ClassOpen && !lerp.ClassOpen;
+            if (upstream.IsFinite || agree) return upstream;
+            return Approx.OpenClass(upstream.Value);
+        }
         double error = Math.Max(upstream.Error, Math.Max(products.Error, lerp.Error));
         return error == upstream.Error ? upstream : new Approx(upstream.Value, error);
     }
