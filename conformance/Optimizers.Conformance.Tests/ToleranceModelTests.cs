@@ -232,6 +232,23 @@ public sealed class ToleranceModelTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Overflow_in_the_narrow_format_leaves_the_element_unbounded_instead_of_crying_wolf()
+    {
+        // g = 1e25: (1 − β2)·g² = 1e47 overflows float32 upstream, not in the float64 reference.
+        var c = Synthetic.Case("AdamW", RecordedDType.Float32, [[1.0, 1.0]],
+            [Synthetic.Group([0], ("lr", 0.01), ("betas", new[] { 0.9, 0.999 }), ("eps", 1e-8), ("weight_decay", 0.0), ("amsgrad", false), ("maximize", false))],
+            [[1e25, 1.0]]);
+        var before = BoundState.Exact(c.Params.Select(p => p.Init).ToList(), new Dictionary<int, ParamState>());
+        var bounds = ToleranceModel.Step(c, before, c.Steps[0].Grads, ErrorBudget.RecordVersusFloat64);
+        var v = bounds.After.State[0]["exp_avg_sq"];
+        Assert.True(double.IsPositiveInfinity(v[0].Error));
+        Assert.True(ElementComparison.Compare(double.PositiveInfinity, v[0].Value, v[0], null, RecordedDType.Float32, ComparisonMode.Tolerance).Pass);
+        // The element next to it is bounded as usual.
+        Assert.True(double.IsFinite(v[1].Error));
+        Assert.False(ElementComparison.Compare(v[1].Value, double.PositiveInfinity, v[1], null, RecordedDType.Float32, ComparisonMode.Tolerance).Pass);
+    }
+
+    [Fact]
     public void Bit_exact_mode_allows_no_ulp_but_any_nan_payload()
     {
         var any = new Approx(1.0, 1.0);

@@ -36,6 +36,10 @@ public static class ElementComparison
             return new ElementVerdict(same, same ? 0.0 : Math.Max(ulps, 1.0), relative, 0.0, same ? 0.0 : Math.Max(ulps, 1.0), false);
         }
 
+        // Unbounded: a side may have overflowed, or a divisor's interval reaches zero. Nothing can be asserted here.
+        if (bound.IsFinite && double.IsPositiveInfinity(bound.Error))
+            return new ElementVerdict(true, ulps, relative, double.PositiveInfinity, 0.0, true);
+
         // A non-finite result whose class depends on the evaluation order (Approx.ClassOpen): any non-finite class.
         if (bound.ClassOpen && !double.IsFinite(expected) && !double.IsFinite(actual))
             return new ElementVerdict(true, 0.0, 0.0, 0.0, 0.0, true);

@@ -42,6 +42,15 @@ public readonly record struct Rounding(double UnitRoundoff, double UnderflowFloo
         _ => 8,
     };
 
+    /// <summary>The largest finite number of <paramref name="dtype"/>.</summary>
+    public static double MaxFinite(RecordedDType dtype) => dtype switch
+    {
+        RecordedDType.Float64 => double.MaxValue,
+        RecordedDType.Float32 => float.MaxValue,
+        RecordedDType.Float16 => 65504.0,
+        _ => 3.3895313892515355e38,
+    };
+
     /// <summary>Whether <paramref name="x"/> is a number of <paramref name="dtype"/> (rounding it there changes nothing).</summary>
     public static bool Representable(double x, RecordedDType dtype) => dtype switch
     {
@@ -61,6 +70,8 @@ public readonly record struct Rounding(double UnitRoundoff, double UnderflowFloo
         if (x.Error == 0.0 && x.Value == 0.0) return x;
         if (x.ValueIsExact && (Narrowest is null || Representable(x.Value, Narrowest.Value))) return x;
         if (Narrowest is null) return x;
+        // Beyond the narrowest format's range one side rounds to ±∞ while a wider one stays finite: no bound holds.
+        if (Math.Abs(x.Value) + x.Error > MaxFinite(Narrowest.Value)) return new Approx(x.Value, double.PositiveInfinity);
         return new Approx(x.Value, x.Error + UnitRoundoff * Math.Abs(x.Value) + UnderflowFloor);
     }
 
