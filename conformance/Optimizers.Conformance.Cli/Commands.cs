@@ -21,6 +21,7 @@ internal static class Commands
         catch (DirectoryNotFoundException e) { AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]"); return Usage; }
         var trajectories = TrajectoryReader.Read(golden);
         var registry = ImplementationRegistry.CreateDefault();
+        foreach (var problem in registry.Problems) AnsiConsole.MarkupLineInterpolated($"[yellow]{problem}[/]");
         var selected = registry.Select(implementation);
         if (selected.Count == 0)
         {
@@ -91,6 +92,7 @@ internal static class Commands
         PrintMachine();
         if (!file.Exists) { AnsiConsole.MarkupLineInterpolated($"[red]No such file: {file.FullName}[/]"); return Usage; }
         var registry = ImplementationRegistry.CreateDefault();
+        foreach (var problem in registry.Problems) AnsiConsole.MarkupLineInterpolated($"[yellow]{problem}[/]");
         var entry = registry.Find(implementation);
         if (entry is null)
         {
@@ -140,6 +142,7 @@ internal static class Commands
         foreach (var (k, v) in MachineReport.Facts()) machine.AddRow(Markup.Escape(k), Markup.Escape(v));
         AnsiConsole.Write(machine);
         var registry = ImplementationRegistry.CreateDefault();
+        foreach (var problem in registry.Problems) AnsiConsole.MarkupLineInterpolated($"[yellow]{problem}[/]");
         var impls = new Table().Border(TableBorder.Rounded).Title("[bold]Implementations[/]").AddColumn("name").AddColumn("compared").AddColumn("what");
         foreach (var e in registry.Entries)
             impls.AddRow(Markup.Escape(e.Name), e.Name.StartsWith("production", StringComparison.Ordinal) ? "bit-exact" : "tolerance model", Markup.Escape(e.Description));

@@ -16,6 +16,9 @@ public sealed class ImplementationRegistry
 
     public IReadOnlyList<Entry> Entries => entries;
 
+    /// <summary>Adapters that were found but could not be created, with the reason: printed, never silently dropped.</summary>
+    public List<string> Problems { get; } = new();
+
     public void Add(string name, string description, Func<IImplementation> create)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -40,7 +43,11 @@ public sealed class ImplementationRegistry
         {
             object instance;
             try { instance = Activator.CreateInstance(type)!; }
-            catch (TargetInvocationException) { continue; }
+            catch (TargetInvocationException e)
+            {
+                registry.Problems.Add($"{type.Name} could not be created: {e.InnerException?.Message ?? e.Message}");
+                continue;
+            }
             var members = instance is IImplementationFamily family ? family.Members() : [(IImplementation)instance];
             foreach (var member in members)
                 if (registry.Find(member.Name) is null)
