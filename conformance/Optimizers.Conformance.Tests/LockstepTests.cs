@@ -87,6 +87,12 @@ public sealed class LockstepTests(ITestOutputHelper output)
         Assert.Contains(all, c => c.Gradients.Injections?.Any(i => double.IsInfinity(i.Value)) == true);
         Assert.Contains(all, c => c.Gradients.SignFlipEvery > 0);
         Assert.Contains(all, c => c.Id.Contains("exactly_on_tau"));
+        var trees = all.Where(c => c.Model is not null).ToList();
+        Assert.Contains(trees, c => c.Model!.Any(m => m.Params.Any(p => !p.RequiresGrad)));
+        Assert.Contains(trees, c => c.Model!.Any(m => m.Params.Any(p => p.AliasOf is not null)));
+        Assert.Contains(trees, c => c.Partition!.TrunkLayerNames.FirstOrDefault() == "<root>");
+        Assert.Contains(trees, c => c.Partition!.CapLayerNames.Count == 0);
+        Assert.Contains(trees, c => c.Partition!.TrunkLayerNames.Count == 0);
         var built = CaseRegistry.Get("adamw_f32_decades").Build();
         var magnitudes = built.Steps.SelectMany(s => s.Grads).SelectMany(g => g!).Where(x => x != 0).Select(x => Math.Log10(Math.Abs(x))).ToList();
         Assert.True(magnitudes.Max() - magnitudes.Min() > 5, "gradients should span many decades");

@@ -94,7 +94,54 @@ public static class CaseRegistry
         cases.Add(Stac("stac_trunk_state_f32_amsgrad_maximize", "float32 trunk buffer for float64 parameters; AMSGrad and maximize in the cap",
             RecordedDType.Float64, lastN: 1, trunkMomentum: 0.95, weightDecay: 0.02, new GradientRecipe(505),
             trunkStateDType: "float32", amsgrad: true, maximize: true));
+        cases.Add(NestedFrozenTied());
+        cases.Add(Stac("stac_oversized_last_n_all_cap", "last_n_layers beyond the layer count: everything in the AdamW cap", RecordedDType.Float32,
+            lastN: 99, trunkMomentum: 0.9, weightDecay: 0.1, new GradientRecipe(507)));
         return cases;
+    }
+
+    /// <summary>
+    /// A module tree with every partition rule at once: a root-level parameter (the first layer, "&lt;root&gt;"), a
+    /// frozen module (skipped), a container without parameters of its own (not a layer), a nested Linear, and a head
+    /// whose weight is tied to the embedding (owned by the embedding, its first module), so the head counts only its
+    /// bias. last_n_layers = 2 puts block.inner.0 and head in the cap.
+    /// </summary>
+    static CaseSpec NestedFrozenTied()
+    {
+        const double lr = 1e-2;
+        var model = new List<RecordedModule>
+        {
+            new("", "Net", [new("root_scale", "root_scale", [2], true, null)]),
+            new("embed", "Embedding", [new("weight", "embed.weight", [5, 3], true, null)]),
+            new("frozen", "Linear", [new("weight", "frozen.weight", [3, 3], false, null), new("bias", "frozen.bias", [3], false, null)]),
+            new("block", "Block", [new("gate", "block.gate", [3], true, null)]),
+            new("block.inner", "Sequential", []),
+            new("block.inner.0", "Linear", [new("weight", "block.inner.0.weight", [3, 3], true, null), new("bias", "block.inner.0.bias", [3], true, null)]),
+            new("head", "Linear", [new("weight", "head.weight", [5, 3], true, "embed.weight"), new("bias", "head.bias", [5], true, null)]),
+        };
+        string[] trunkLayers = ["<root>", "embed", "block"], capLayers = ["block.inner.0", "head"];
+        string[] trunkNames = ["root_scale", "embed.weight", "block.gate"], capNames = ["block.inner.0.weight", "block.inner.0.bias", "head.bias"];
+        var common = new Dictionary<string, object?>
+        {
+            ["trunk_momentum"] = 0.9, ["trunk_state_dtype"] = null, ["betas"] = Pair((0.9, 0.999)), ["eps"] = 1e-8, ["amsgrad"] = false,
+            ["maximize"] = false, ["error_if_nonfinite"] = false, ["trunk_lr"] = 0.75 * lr, ["cap_lr"] = lr,
+            ["trunk_weight_decay"] = 0.01, ["cap_weight_decay"] = 0.01,
+        };
+        var groups = new List<GroupSpec>
+        {
+            new([0, 1, 4], new Dictionary<string, object?>(common)
+                { ["stac_role"] = "trunk", ["layer_names"] = trunkLayers, ["param_names"] = trunkNames, ["lr"] = 0.75 * lr, ["weight_decay"] = 0.01 }),
+            new([5, 6, 7], new Dictionary<string, object?>(common)
+                { ["stac_role"] = "cap", ["layer_names"] = capLayers, ["param_names"] = capNames, ["lr"] = lr, ["weight_decay"] = 0.01 }),
+        };
+        const int steps = 10;
+        var frozenNeverGetGradients = Enumerable.Range(0, steps).SelectMany(t => new[] { (t, 2), (t, 3) }).ToList();
+        return new CaseSpec("stac_nested_frozen_tied_root", "STAC",
+            "root-level parameter, frozen module, parameterless container, nested layer and a tied head weight, last_n_layers 2",
+            RecordedDType.Float64, [[2], [5, 3], [3, 3], [3], [3], [3, 3], [3], [5]], groups,
+            new GradientRecipe(506, NoGradient: frozenNeverGetGradients.Append((3, 7)).ToList()), steps,
+            new Dictionary<string, object?> { ["lr"] = lr, ["last_n_layers"] = 2, ["weight_decay"] = 0.01 }, model,
+            new RecordedPartition(trunkLayers, capLayers, trunkNames, capNames));
     }
 
     static double[][][] Repeat(int steps, double[][] gradients) => Enumerable.Repeat(gradients, steps).ToArray();
