@@ -1,0 +1,216 @@
+using System.Globalization;
+using Optimizers.Conformance.Cases;
+using Optimizers.Conformance.Implementations;
+using Optimizers.Conformance.Lockstep;
+using Optimizers.Conformance.Replay;
+using Optimizers.Conformance.Reporting;
+using Optimizers.Conformance.Trajectories;
+using Spectre.Console;
+
+namespace Optimizers.Conformance.Cli;
+
+internal static class Commands
+{
+    const int Ok = 0, Failed = 1, Usage = 2;
+
+    public static int Run(string? filter, string? implementation, DirectoryInfo? reportDirectory, int? steps, bool freeRunning)
+    {
+        PrintMachine();
+        string golden;
+        try { golden = RepositoryLayout.PublicGolden(); }
+        catch (DirectoryNotFoundException e) { AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]"); return Usage; }
+        var trajectories = TrajectoryReader.Read(golden);
+        var registry = ImplementationRegistry.CreateDefault();
+        foreach (var problem in registry.Problems) AnsiConsole.MarkupLineInterpolated($"[yellow]{problem}[/]");
+        var selected = registry.Select(implementation);
+        if (selected.Count == 0)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]No implementation matches '{implementation}'.[/] Registered: {string.Join(", ", registry.Entries.Select(e => e.Name))}");
+            return Usage;
+        }
+        var cases = trajectories.Cases.Where(c => Matches(c, filter)).ToList();
+        AnsiConsole.MarkupLineInterpolated($"Replaying [bold]{cases.Count}[/] cases and {trajectories.Errors.Count} error records of {Path.GetRelativePath(Directory.GetCurrentDirectory(), golden)} through {string.Join(", ", selected.Select(e => e.Name))} ({(freeRunning ? "free-running" : "teacher-forced")}).");
+
+        // Lockstep over the case registry: every selected implementation against the trusted float64 side (the reference
+        // once registered; until then the tolerance model's own evaluation).
+        var trusted = registry.Find("reference") ?? registry.Find("model");
+        var candidates = trusted is null ? [] : selected.Where(e => e.Name != trusted.Name && e.Name != "model").ToList();
+        var registryCases = CaseRegistry.All.Where(c => filter is null || c.Id.Contains(filter, StringComparison.OrdinalIgnoreCase)
+                                                        || c.Optimizer.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (candidates.Count == 0)
+            AnsiConsole.MarkupLineInterpolated($"Lockstep over the {registryCases.Count} registry cases: nothing to hold against {trusted?.Name ?? "a trusted implementation"} (no other implementation selected).");
+
+        var reports = new List<ReplayReport>();
+        var lockstepReports = new List<ReplayReport>();
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                foreach (var entry in selected)
+                {
+                    var task = ctx.AddTask(Markup.Escape(entry.Name), maxValue: Math.Max(1, cases.Count));
+                    var implementationInstance = entry.Create();
+                    reports.Add(Replayer.ReplayFile(trajectories, implementationInstance, new ReplayOptions(freeRunning, MaxSteps: steps),
+                        golden, c => Matches(c, filter), _ => task.Increment(1)));
+                    task.Value = task.MaxValue;
+                }
+                foreach (var entry in candidates)
+                {
+                    var task = ctx.AddTask(Markup.Escape($"{entry.Name} vs {trusted!.Name}, registry"), maxValue: Math.Max(1, registryCases.Count));
+                    var results = new List<CaseResult>();
+                    foreach (var spec in registryCases)
+                    {
+                        results.Add(LockstepRunner.Run(spec.Build(), trusted.Create(), entry.Create(), freeRunning, steps));
+                        task.Increment(1);
+                    }
+                    lockstepReports.Add(new ReplayReport("case registry", $"{entry.Name} vs {trusted.Name}", "tolerance", freeRunning, results, []));
+                }
+            });
+        reports.AddRange(lockstepReports);
+
+        var table = new Table().Border(TableBorder.Rounded).Title("[bold]Results[/]");
+        foreach (var column in new[] { "implementation", "mode", "cases p/f/u", "errors p/f/u", "max ulp", "max rel", "ambiguous", "verdict" })
+            table.AddColumn(new TableColumn(column).NoWrap());
+        foreach (var r in reports)
+        {
+            table.AddRow(
+                Markup.Escape(r.Implementation), r.Mode,
+                Tally(r.Cases.Select(c => c.Verdict)), Tally(r.Errors.Select(e => e.Verdict)),
+                Format(r.Cases.Select(c => c.MaxUlp).DefaultIfEmpty(0).Max()), Format(r.Cases.Select(c => c.MaxRelative).DefaultIfEmpty(0).Max()),
+                Num(r.Cases.Sum(c => c.Ambiguous)),
+                r.Passed ? "[green]pass[/]" : "[red]FAIL[/]");
+        }
+        AnsiConsole.Write(table);
+        foreach (var r in reports) PrintFailures(r);
+        if (reportDirectory is not null) WriteReport(reportDirectory, reports);
+        return reports.All(r => r.Passed) ? Ok : Failed;
+    }
+
+    public static int Replay(FileInfo file, string implementation, bool freeRunning, FileInfo? json, string? filter, int? steps, DirectoryInfo? reportDirectory)
+    {
+        PrintMachine();
+        if (!file.Exists) { AnsiConsole.MarkupLineInterpolated($"[red]No such file: {file.FullName}[/]"); return Usage; }
+        var registry = ImplementationRegistry.CreateDefault();
+        foreach (var problem in registry.Problems) AnsiConsole.MarkupLineInterpolated($"[yellow]{problem}[/]");
+        var entry = registry.Find(implementation);
+        if (entry is null)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]Unknown implementation '{implementation}'.[/] Registered: {string.Join(", ", registry.Entries.Select(e => e.Name))}");
+            return Usage;
+        }
+        var trajectories = TrajectoryReader.Read(file.FullName);
+        var report = Replayer.ReplayFile(trajectories, entry.Create(), new ReplayOptions(freeRunning, MaxSteps: steps), file.FullName,
+            c => Matches(c, filter), null);
+
+        AnsiConsole.MarkupLineInterpolated($"[bold]{entry.Name}[/] against {file.Name}: {report.Mode}, {(freeRunning ? "free-running" : "teacher-forced")}");
+        int width = Math.Max(4, report.Cases.Select(c => c.Id.Length).DefaultIfEmpty(4).Max());
+        AnsiConsole.MarkupLineInterpolated($"{"case".PadRight(width)}  {"verdict",-11}  {"steps",5}  {"max ulp",9}  {"max rel",9}  {"ambiguous",9}");
+        foreach (var c in report.Cases)
+        {
+            var verdict = JsonReport.Name(c.Verdict);
+            var color = c.Verdict switch { Verdict.Pass => "green", Verdict.Fail => "red", _ => "yellow" };
+            AnsiConsole.MarkupLine($"{Markup.Escape(c.Id.PadRight(width))}  [{color}]{verdict,-11}[/]  {c.Steps,5}  {Format(c.MaxUlp),9}  {Format(c.MaxRelative),9}  {c.Ambiguous,9}"
+                + (c.Verdict == Verdict.Unsupported ? $"  {Markup.Escape(c.Reason ?? "")}" : "")
+                + (c.FirstFailure is { } f ? $"  [red]{Markup.Escape(Describe(f))}[/]" : ""));
+        }
+        PrintFailures(report, casesAlreadyListed: true);
+        int pass = report.Cases.Count(c => c.Verdict == Verdict.Pass), fail = report.Cases.Count(c => c.Verdict == Verdict.Fail);
+        int unsupported = report.Cases.Count(c => c.Verdict == Verdict.Unsupported);
+        int ePass = report.Errors.Count(e => e.Verdict == Verdict.Pass), eFail = report.Errors.Count(e => e.Verdict == Verdict.Fail);
+        int eUnsupported = report.Errors.Count(e => e.Verdict == Verdict.Unsupported);
+        AnsiConsole.MarkupLine($"Summary: {report.Cases.Count} cases: [green]{pass} pass[/], [red]{fail} fail[/], [yellow]{unsupported} unsupported[/]; "
+            + $"{report.Errors.Count} error records: [green]{ePass} pass[/], [red]{eFail} fail[/], [yellow]{eUnsupported} unsupported[/]; "
+            + $"max {Format(report.Cases.Select(c => c.MaxUlp).DefaultIfEmpty(0).Max())} ulp, {report.Cases.Sum(c => c.Ambiguous)} elements inside ambiguity zones. "
+            + (report.Passed ? "[green]PASS[/]" : "[red]FAIL[/]"));
+
+        if (json is not null)
+        {
+            json.Directory?.Create();
+            using var stream = File.Create(json.FullName);
+            JsonReport.Write(stream, report);
+            AnsiConsole.MarkupLineInterpolated($"Wrote {json.FullName}");
+        }
+        if (reportDirectory is not null) WriteReport(reportDirectory, [report]);
+        return report.Passed ? Ok : Failed;
+    }
+
+    public static int List(string? filter)
+    {
+        PrintMachine();
+        var machine = new Table().Border(TableBorder.Rounded).Title("[bold]This machine[/]").AddColumn("").AddColumn("");
+        foreach (var (k, v) in MachineReport.Facts()) machine.AddRow(Markup.Escape(k), Markup.Escape(v));
+        AnsiConsole.Write(machine);
+        var registry = ImplementationRegistry.CreateDefault();
+        foreach (var problem in registry.Problems) AnsiConsole.MarkupLineInterpolated($"[yellow]{problem}[/]");
+        var impls = new Table().Border(TableBorder.Rounded).Title("[bold]Implementations[/]").AddColumn("name").AddColumn("compared").AddColumn("what");
+        foreach (var e in registry.Entries)
+            impls.AddRow(Markup.Escape(e.Name), e.Name.StartsWith("production", StringComparison.Ordinal) ? "bit-exact" : "tolerance model", Markup.Escape(e.Description));
+        AnsiConsole.Write(impls);
+
+        string golden;
+        try { golden = RepositoryLayout.PublicGolden(); }
+        catch (DirectoryNotFoundException e) { AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]"); return Usage; }
+        var trajectories = TrajectoryReader.Read(golden);
+        var cases = new Table().Border(TableBorder.Rounded).Title($"[bold]Cases of {Markup.Escape(Path.GetFileName(golden))}[/]")
+            .AddColumn("id").AddColumn("optimizer").AddColumn("dtype").AddColumn("params").AddColumn("steps").AddColumn("groups");
+        foreach (var c in trajectories.Cases.Where(c => Matches(c, filter)))
+            cases.AddRow(Markup.Escape(c.Id), c.Optimizer, c.ParamDType.ToString(), c.Params.Count.ToString(CultureInfo.InvariantCulture),
+                c.Steps.Count.ToString(CultureInfo.InvariantCulture), c.Groups.Count.ToString(CultureInfo.InvariantCulture));
+        AnsiConsole.Write(cases);
+        AnsiConsole.MarkupLineInterpolated($"{trajectories.Errors.Count} error records.");
+        var registryTable = new Table().Border(TableBorder.Rounded).Title("[bold]Case registry (lockstep)[/]")
+            .AddColumn("id").AddColumn("optimizer").AddColumn("dtype").AddColumn("elements").AddColumn("steps").AddColumn("what it pins down");
+        foreach (var c in CaseRegistry.All.Where(c => filter is null || c.Id.Contains(filter, StringComparison.OrdinalIgnoreCase)))
+            registryTable.AddRow(Markup.Escape(c.Id), c.Optimizer, c.ParamDType.ToString(), c.Elements.ToString(CultureInfo.InvariantCulture),
+                c.Steps.ToString(CultureInfo.InvariantCulture), Markup.Escape(c.Why));
+        AnsiConsole.Write(registryTable);
+        return Ok;
+    }
+
+    static void PrintMachine()
+    {
+        var facts = MachineReport.Facts();
+        AnsiConsole.MarkupLineInterpolated($"Vector width exercised: [bold]{MachineReport.VectorWidth}[/] (Vector512 {facts["Vector512 accelerated"]}, Vector256 {facts["Vector256 accelerated"]}, Vector128 {facts["Vector128 accelerated"]}); {Environment.ProcessorCount} processors; ISA switches: {facts["ISA switches"]}");
+        foreach (var (k, v) in facts.Where(f => f.Key.Contains("accelerator", StringComparison.OrdinalIgnoreCase) || MachineReport.AcceleratorProbes.Any(p => p.Name == f.Key)))
+            AnsiConsole.MarkupLineInterpolated($"{k}: {v}");
+    }
+
+    static void PrintFailures(ReplayReport report, bool casesAlreadyListed = false)
+    {
+        foreach (var c in report.Cases.Where(c => c.Verdict == Verdict.Fail))
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]{report.Implementation} {c.Id}[/]: {(c.FirstFailure is { } f ? Describe(f) : c.Reason)}");
+            if (!casesAlreadyListed && c.Reason is not null && c.FirstFailure is not null) AnsiConsole.MarkupLineInterpolated($"  {c.Reason}");
+            foreach (var w in c.Worst.Take(Replayer.WorstKept))
+                AnsiConsole.MarkupLineInterpolated($"    worst: {Describe(w)}");
+        }
+        foreach (var e in report.Errors.Where(e => e.Verdict == Verdict.Fail))
+            AnsiConsole.MarkupLineInterpolated($"[red]{report.Implementation} error record {e.Id}[/]: {e.Detail}");
+    }
+
+    static void WriteReport(DirectoryInfo directory, IReadOnlyList<ReplayReport> reports)
+    {
+        var written = ReportWriter.Write(directory.FullName, reports, MachineReport.Facts());
+        AnsiConsole.MarkupLineInterpolated($"Report: {directory.FullName} ({string.Join(", ", written)})");
+    }
+
+    static bool Matches(TrajectoryCase c, string? filter) =>
+        filter is null || c.Id.Contains(filter, StringComparison.OrdinalIgnoreCase) || c.Optimizer.Contains(filter, StringComparison.OrdinalIgnoreCase);
+
+    static string Describe(ElementReport f) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"step {f.Step} {f.Buffer}[{f.Index}]: expected {f.Expected:R}, actual {f.Actual:R} ({Format(f.Ulps)} ulp, allowed {f.Allowed:G3}){(f.Note is null ? "" : $", {f.Note}")}");
+
+    static string Format(double v) =>
+        double.IsPositiveInfinity(v) ? "inf" : v == 0 ? "0" : v.ToString(v >= 1e4 || v < 1e-2 ? "0.00e+0" : "0.###", CultureInfo.InvariantCulture);
+
+    static string Num(int n) => n.ToString(CultureInfo.InvariantCulture);
+
+    static string Tally(IEnumerable<Verdict> verdicts)
+    {
+        var list = verdicts.ToList();
+        int fail = list.Count(v => v == Verdict.Fail);
+        return $"{list.Count(v => v == Verdict.Pass)}/{(fail == 0 ? "0" : $"[red]{fail}[/]")}/{list.Count(v => v == Verdict.Unsupported)}";
+    }
+}

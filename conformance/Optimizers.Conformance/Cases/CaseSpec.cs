@@ -1,0 +1,93 @@
+using System.Text.Json;
+using Optimizers.Conformance.Trajectories;
+
+namespace Optimizers.Conformance.Cases;
+
+/// <summary>
+/// A seeded gradient stream: magnitudes spread log-uniformly over decades with random signs, exact zeros, periodic sign
+/// flips, steps where a parameter has no gradient, and NaN/±∞ injected at chosen places. Values are rounded to the
+/// parameter dtype, so every implementation sees the same numbers.
+/// </summary>
+/// <param name="Fixed">Explicit gradients per step (flat per parameter), used instead of the random stream where given.</param>
+public sealed record GradientRecipe(
+    int Seed,
+    double MinDecade = -6,
+    double MaxDecade = 1,
+    double ZeroFraction = 0.1,
+    int SignFlipEvery = 0,
+    IReadOnlyList<(int Step, int Param)>? NoGradient = null,
+    IReadOnlyList<(int Step, int Param, int Index, double Value)>? Injections = null,
+    IReadOnlyList<double[][]>? Fixed = null);
+
+/// <summary>A parameter group: which parameters, and upstream's option names and values.</summary>
+public sealed record GroupSpec(int[] Params, IReadOnlyDictionary<string, object?> Options);
+
+/// <summary>
+/// One declarative case: optimizer, options, shapes and dtypes, gradients, step count, and, only with a written reason,
+/// a tolerance override. <see cref="Build"/> turns it into a trajectory whose outputs the lockstep runner takes from the
+/// reference.
+/// </summary>
+/// <param name="Why">What the case is for: the behaviour or corner it pins down.</param>
+/// <param name="Model">STAC: the module tree (each module's own parameters, in registration order).</param>
+/// <param name="ToleranceOverrideReason">Null: the tolerance model applies unchanged. Any override needs its reason here.</param>
+public sealed record CaseSpec(
+    string Id,
+    string Optimizer,
+    string Why,
+    RecordedDType ParamDType,
+    IReadOnlyList<int[]> Shapes,
+    IReadOnlyList<GroupSpec> Groups,
+    GradientRecipe Gradients,
+    int Steps,
+    IReadOnlyDictionary<string, object?>? Hyper = null,
+    IReadOnlyList<RecordedModule>? Model = null,
+    RecordedPartition? Partition = null,
+    double[][]? Init = null,
+    string? ToleranceOverrideReason = null)
+{
+    public int Elements => Shapes.Sum(s => s.Aggregate(1, (a, b) => a * b));
+
+    public TrajectoryCase Build()
+    {
+        var random = new Random(Gradients.Seed);
+        var lengths = Shapes.Select(s => s.Aggregate(1, (a, b) => a * b)).ToList();
+        var init = Init ?? lengths.Select(n => Enumerable.Range(0, n).Select(_ => Round(Normal(random))).ToArray()).ToArray();
+        var parameters = Shapes.Select((shape, i) => new RecordedParam($"p{i}", shape, init[i])).ToList();
+        var steps = new List<RecordedStep>(Steps);
+        var empty = new Dictionary<int, ParamState>();
+        var noExtra = new Dictionary<string, JsonElement>();
+        for (int t = 0; t < Steps; t++)
+        {
+            var grads = new List<double[]?>(lengths.Count);
+            for (int p = 0; p < lengths.Count; p++)
+            {
+                if (Gradients.NoGradient?.Contains((t, p)) == true) { grads.Add(null); continue; }
+                double[] g = Gradients.Fixed is { } fixedSteps && t < fixedSteps.Count
+                    ? fixedSteps[t][p].Select(Round).ToArray()
+                    : Enumerable.Range(0, lengths[p]).Select(_ => Round(Draw(random, t))).ToArray();
+                foreach (var (step, param, index, value) in Gradients.Injections ?? [])
+                    if (step == t && param == p && index < g.Length) g[index] = value;
+                grads.Add(g);
+            }
+            steps.Add(new RecordedStep(grads, [], empty, noExtra));
+        }
+        var hyper = (Hyper ?? new Dictionary<string, object?>()).ToDictionary(kv => kv.Key, kv => JsonSerializer.SerializeToElement(kv.Value));
+        var groups = Groups.Select(g => new RecordedGroup(g.Params,
+            g.Options.ToDictionary(kv => kv.Key, kv => JsonSerializer.SerializeToElement(kv.Value)))).ToList();
+        return new TrajectoryCase(Id, Why, Optimizer, Gradients.Seed, hyper, groups, ParamDType, parameters, Model, Partition, steps);
+    }
+
+    double Draw(Random random, int step)
+    {
+        if (random.NextDouble() < Gradients.ZeroFraction) return 0.0;
+        double magnitude = Math.Pow(10, Gradients.MinDecade + random.NextDouble() * (Gradients.MaxDecade - Gradients.MinDecade));
+        double sign = random.Next(2) == 0 ? -1 : 1;
+        if (Gradients.SignFlipEvery > 0 && (step / Gradients.SignFlipEvery) % 2 == 1) sign = -sign;
+        return sign * magnitude;
+    }
+
+    static double Normal(Random random) =>
+        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+
+    double Round(double x) => ParamDType == RecordedDType.Float32 ? (float)x : x;
+}
