@@ -1,0 +1,61 @@
+using Optimizers.KernelCheck;
+using Optimizers.Kernels;
+
+namespace Optimizers.Tests.Kernels;
+
+/// <summary>
+/// Every path (SIMD at the machine's widest width, threads, auto) gives the scalar kernel's bits, for every length
+/// 0..256 (every remainder of every vector width), large ragged lengths, every dtype pair and option, with special
+/// values (NaN, ±∞, ±0, subnormals, exact zero gradients) at random indices and segments at non-zero offsets in
+/// padded arenas, so an element written outside the segment or left unwritten shows up as a difference.
+/// </summary>
+public class KernelPathEquivalenceTests
+{
+    public static TheoryData<string> Cases()
+    {
+        var data = new TheoryData<string>();
+        foreach (var c in KernelCase.All()) data.Add(c.ToString());
+        return data;
+    }
+
+    internal static KernelCase Find(string name) => KernelCase.All().Single(c => c.ToString() == name);
+
+    static readonly KernelPath[] VectorPaths = [KernelPath.Simd, KernelPath.Threads, KernelPath.Auto];
+
+    internal static void AssertSameAsScalar(KernelCase c, int length, int seed, KernelPath path, int paramOffset = 3, int stateOffset = 7, double specialRate = 0.06)
+    {
+        var expected = KernelScenario.Run(c, length, seed, KernelPath.Scalar, paramOffset, stateOffset, specialRate);
+        var actual = KernelScenario.Run(c, length, seed, path, paramOffset, stateOffset, specialRate);
+        string? difference = KernelScenario.FirstDifference(expected, actual);
+        Assert.True(difference is null, $"{c}, length {length}, seed {seed}, offsets {paramOffset}/{stateOffset}, {path} ({KernelInfo.Describe()}): {difference}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Every_length_up_to_256_matches_the_scalar_kernel(string name)
+    {
+        var c = Find(name);
+        for (int length = 0; length <= 256; length++)
+            foreach (var path in VectorPaths)
+                AssertSameAsScalar(c, length, seed: length * 31 + 1, path);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void A_large_ragged_length_matches_the_scalar_kernel(string name)
+    {
+        var c = Find(name);
+        foreach (var path in VectorPaths)
+            AssertSameAsScalar(c, 100_003, seed: 7, path, paramOffset: 1, stateOffset: 13);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void A_million_elements_on_threads_match_the_scalar_kernel(string name)
+    {
+        var c = Find(name);
+        // Auto splits this length across threads too (more than 2^16 elements per thread on two cores).
+        AssertSameAsScalar(c, 1_000_001, seed: 11, KernelPath.Threads, paramOffset: 0, stateOffset: 0, specialRate: 0.01);
+        AssertSameAsScalar(c, 1_000_001, seed: 12, KernelPath.Auto, paramOffset: 64, stateOffset: 9, specialRate: 0.01);
+    }
+}
