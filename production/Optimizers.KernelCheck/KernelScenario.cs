@@ -47,6 +47,20 @@ public sealed record KernelCase(KernelKind Kind, DType Param, DType State, Branc
            + (Kind is KernelKind.HomeAdamStep or KernelKind.HomeAdamMoments ? $" lowLerpWeight={LowLerpWeight}" : "");
 }
 
+/// <summary>The seeded inputs of one case: arenas padded around a segment at the given offsets.</summary>
+public sealed class KernelInputs
+{
+    public required KernelCase Case { get; init; }
+    public required int Length { get; init; }
+    public required int ParamOffset { get; init; }
+    public required int StateOffset { get; init; }
+    public required TensorBuffer Param { get; init; }
+    public required TensorBuffer Grad { get; init; }
+    public required TensorBuffer M { get; init; }
+    public required TensorBuffer V { get; init; }
+    public TensorBuffer? MaxV { get; init; }
+}
+
 /// <summary>Every buffer after a kernel call, and what the call returned.</summary>
 public sealed class KernelRun
 {
@@ -73,15 +87,32 @@ public static class KernelScenario
 
     /// <summary>Creates the inputs, runs the kernel on <paramref name="path"/>, and returns every buffer.</summary>
     public static KernelRun Run(KernelCase c, int length, int seed, KernelPath path, int paramOffset = 3, int stateOffset = 7, double specialRate = 0.06)
+        => Execute(Prepare(c, length, seed, paramOffset, stateOffset, specialRate), path);
+
+    /// <summary>The inputs of one case from a seed; the same arguments always give the same bits.</summary>
+    public static KernelInputs Prepare(KernelCase c, int length, int seed, int paramOffset = 3, int stateOffset = 7, double specialRate = 0.06)
     {
         // Not HashCode.Combine: it is seeded per process, and the ISA matrix compares runs across processes.
         var random = new Random(unchecked(seed * 1_000_003 + length * 8191 + (int)c.Kind * 127 + (int)c.Param * 31 + (int)c.State));
         int paramLength = paramOffset + length + Padding, stateLength = stateOffset + length + Padding;
-        var param = Fill(new TensorBuffer(c.Param, paramLength), random, -1, 1, specialRate, positive: false);
-        var grad = Fill(new TensorBuffer(c.Param, paramLength), random, -8, 3, specialRate, positive: false, zeroRate: 0.1);
         DType state = c.Kind == KernelKind.AdamW ? c.Param : c.State;
-        var m = Fill(new TensorBuffer(state, stateLength), random, -6, 1, specialRate, positive: false);
-        var v = Fill(new TensorBuffer(state, stateLength), random, -14, 2, specialRate, positive: true);
+        return new KernelInputs
+        {
+            Case = c, Length = length, ParamOffset = paramOffset, StateOffset = stateOffset,
+            Param = Fill(new TensorBuffer(c.Param, paramLength), random, -1, 1, specialRate, positive: false),
+            Grad = Fill(new TensorBuffer(c.Param, paramLength), random, -8, 3, specialRate, positive: false, zeroRate: 0.1),
+            M = Fill(new TensorBuffer(state, stateLength), random, -6, 1, specialRate, positive: false),
+            V = Fill(new TensorBuffer(state, stateLength), random, -14, 2, specialRate, positive: true),
+            MaxV = c.Kind == KernelKind.AdamW && c.Amsgrad ? Fill(new TensorBuffer(state, stateLength), random, -14, 2, specialRate, positive: true) : null,
+        };
+    }
+
+    /// <summary>Runs the kernel of <paramref name="inputs"/>' case on <paramref name="path"/> over a copy of the inputs.</summary>
+    public static KernelRun Execute(KernelInputs inputs, KernelPath path)
+    {
+        var c = inputs.Case;
+        int length = inputs.Length, paramOffset = inputs.ParamOffset, stateOffset = inputs.StateOffset;
+        TensorBuffer param = Copy(inputs.Param), grad = Copy(inputs.Grad), m = Copy(inputs.M), v = Copy(inputs.V);
         double beta1 = c.LowLerpWeight ? 0.9 : 0.3, beta2 = 0.999, lr = 1e-3, eps = 1e-8, weightDecay = c.Decay ? 0.01 : 0.0;
         switch (c.Kind)
         {
@@ -101,7 +132,7 @@ public static class KernelScenario
             }
             case KernelKind.AdamW:
             {
-                var vmax = c.Amsgrad ? Fill(new TensorBuffer(state, stateLength), random, -14, 2, specialRate, positive: true) : null;
+                var vmax = inputs.MaxV is null ? null : Copy(inputs.MaxV);
                 var s = StepScalars.AdamW(c.Param, lr, beta1, beta2, eps, weightDecay, step: 3, c.Amsgrad, c.Maximize);
                 AdamWKernel.Step(param, grad, paramOffset, m, v, vmax, stateOffset, length, s, path);
                 var buffers = new List<(string, TensorBuffer)> { ("param", param), ("grad", grad), ("exp_avg", m), ("exp_avg_sq", v) };
@@ -116,6 +147,20 @@ public static class KernelScenario
                 return new KernelRun { Buffers = buffer is null ? [("param", param), ("grad", grad)] : [("param", param), ("grad", grad), ("momentum_buffer", buffer)] };
             }
         }
+    }
+
+    static TensorBuffer Copy(TensorBuffer source)
+    {
+        var copy = new TensorBuffer(source.DType, source.Length);
+        ReadOnlySpan<byte> from = Bytes(source);
+        from.CopyTo(copy.DType switch
+        {
+            DType.Float32 => MemoryMarshal.AsBytes(copy.Span<float>()),
+            DType.Float64 => MemoryMarshal.AsBytes(copy.Span<double>()),
+            DType.Float16 => MemoryMarshal.AsBytes(copy.Span<Half>()),
+            _ => MemoryMarshal.AsBytes(copy.Span<Numerics.BFloat16>()),
+        });
+        return copy;
     }
 
     /// <summary>Random values sign·10^U(lo, hi) (non-negative when <paramref name="positive"/>), with special values and exact zeros mixed in.</summary>

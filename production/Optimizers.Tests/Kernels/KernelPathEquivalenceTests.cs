@@ -22,12 +22,15 @@ public class KernelPathEquivalenceTests
 
     static readonly KernelPath[] VectorPaths = [KernelPath.Simd, KernelPath.Threads, KernelPath.Auto];
 
-    internal static void AssertSameAsScalar(KernelCase c, int length, int seed, KernelPath path, int paramOffset = 3, int stateOffset = 7, double specialRate = 0.06)
+    internal static void AssertSameAsScalar(KernelCase c, int length, int seed, KernelPath[] paths, int paramOffset = 3, int stateOffset = 7, double specialRate = 0.06)
     {
-        var expected = KernelScenario.Run(c, length, seed, KernelPath.Scalar, paramOffset, stateOffset, specialRate);
-        var actual = KernelScenario.Run(c, length, seed, path, paramOffset, stateOffset, specialRate);
-        string? difference = KernelScenario.FirstDifference(expected, actual);
-        Assert.True(difference is null, $"{c}, length {length}, seed {seed}, offsets {paramOffset}/{stateOffset}, {path} ({KernelInfo.Describe()}): {difference}");
+        var inputs = KernelScenario.Prepare(c, length, seed, paramOffset, stateOffset, specialRate);
+        var expected = KernelScenario.Execute(inputs, KernelPath.Scalar);
+        foreach (var path in paths)
+        {
+            string? difference = KernelScenario.FirstDifference(expected, KernelScenario.Execute(inputs, path));
+            Assert.True(difference is null, $"{c}, length {length}, seed {seed}, offsets {paramOffset}/{stateOffset}, {path} ({KernelInfo.Describe()}): {difference}");
+        }
     }
 
     [Theory]
@@ -36,8 +39,7 @@ public class KernelPathEquivalenceTests
     {
         var c = Find(name);
         for (int length = 0; length <= 256; length++)
-            foreach (var path in VectorPaths)
-                AssertSameAsScalar(c, length, seed: length * 31 + 1, path);
+            AssertSameAsScalar(c, length, seed: length * 31 + 1, VectorPaths);
     }
 
     [Theory]
@@ -45,8 +47,7 @@ public class KernelPathEquivalenceTests
     public void A_large_ragged_length_matches_the_scalar_kernel(string name)
     {
         var c = Find(name);
-        foreach (var path in VectorPaths)
-            AssertSameAsScalar(c, 100_003, seed: 7, path, paramOffset: 1, stateOffset: 13);
+        AssertSameAsScalar(c, 100_003, seed: 7, VectorPaths, paramOffset: 1, stateOffset: 13);
     }
 
     [Theory]
@@ -55,7 +56,6 @@ public class KernelPathEquivalenceTests
     {
         var c = Find(name);
         // Auto splits this length across threads too (more than 2^16 elements per thread on two cores).
-        AssertSameAsScalar(c, 1_000_001, seed: 11, KernelPath.Threads, paramOffset: 0, stateOffset: 0, specialRate: 0.01);
-        AssertSameAsScalar(c, 1_000_001, seed: 12, KernelPath.Auto, paramOffset: 64, stateOffset: 9, specialRate: 0.01);
+        AssertSameAsScalar(c, 1_000_001, seed: 11, [KernelPath.Threads, KernelPath.Auto], paramOffset: 64, stateOffset: 9, specialRate: 0.01);
     }
 }

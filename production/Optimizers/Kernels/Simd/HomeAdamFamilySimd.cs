@@ -64,10 +64,18 @@ internal static class HomeAdamFamilySimd
     // ---- one range on the calling thread, dispatched on the dtype pair -----------------------------------
 
     public static long StepRange(TensorBuffer param, TensorBuffer grad, int po, TensorBuffer m, TensorBuffer v, int so, int n, in HomeAdamScalars s, BranchRule rule)
-    {
-        MomentsRange(grad, po, m, v, so, n, s);
-        return ApplyRange(param, po, m, v, so, n, s, rule);
-    }
+        => (param.DType, m.DType) switch
+        {
+            (DType.Float32, DType.Float32) => Step<float, F32, float, F32, float>(param, grad, po, m, v, so, n, s, rule),
+            (DType.Float32, DType.Float64) => Step<float, F32, double, F64, double>(param, grad, po, m, v, so, n, s, rule),
+            (DType.Float32, DType.Float16) => Step<float, F32, Half, F16, float>(param, grad, po, m, v, so, n, s, rule),
+            (DType.Float32, DType.BFloat16) => Step<float, F32, BFloat16, BF16, float>(param, grad, po, m, v, so, n, s, rule),
+            (DType.Float64, DType.Float32) => Step<double, F64, float, F32, float>(param, grad, po, m, v, so, n, s, rule),
+            (DType.Float64, DType.Float64) => Step<double, F64, double, F64, double>(param, grad, po, m, v, so, n, s, rule),
+            (DType.Float64, DType.Float16) => Step<double, F64, Half, F16, float>(param, grad, po, m, v, so, n, s, rule),
+            (DType.Float64, DType.BFloat16) => Step<double, F64, BFloat16, BF16, float>(param, grad, po, m, v, so, n, s, rule),
+            _ => throw new ArgumentException($"Unsupported dtypes: parameter {param.DType}, state {m.DType}.", nameof(param)),
+        };
 
     public static double MomentsRange(TensorBuffer grad, int po, TensorBuffer m, TensorBuffer v, int so, int n, in HomeAdamScalars s)
         => (grad.DType, m.DType) switch
@@ -96,6 +104,27 @@ internal static class HomeAdamFamilySimd
             (DType.Float64, DType.BFloat16) => Apply<double, F64, BFloat16, BF16, float>(param, po, m, v, so, n, s, rule),
             _ => throw new ArgumentException($"Unsupported dtypes: parameter {param.DType}, state {m.DType}.", nameof(param)),
         };
+
+    static long Step<TP, TPE, TS, TSE, TC>(TensorBuffer param, TensorBuffer grad, int po, TensorBuffer m, TensorBuffer v, int so, int n, in HomeAdamScalars s, BranchRule rule)
+        where TP : unmanaged, IFloatingPointIeee754<TP> where TPE : IElement<TP, TP>
+        where TS : unmanaged where TSE : IElement<TS, TC>
+        where TC : unmanaged, IFloatingPointIeee754<TC>
+    {
+        ref TP p = ref MemoryMarshal.GetReference(param.Span<TP>(po, n));
+        ref TP g = ref MemoryMarshal.GetReference(grad.Span<TP>(po, n));
+        ref TS ms = ref MemoryMarshal.GetReference(m.Span<TS>(so, n));
+        ref TS vs = ref MemoryMarshal.GetReference(v.Span<TS>(so, n));
+        var c = new HomeAdamScalarsOf<TC>(s);
+        TP decay = TPE.Scalar(s.DecayFactor);
+        long adaptive = 0;
+        int done = KernelDriver512.IsAccelerated ? KernelDriver512.HomeAdamStep<TP, TS, TC>(ref p, ref g, ref ms, ref vs, n, c, decay, s.HasDecay, rule, ref adaptive)
+            : KernelDriver256.IsAccelerated ? KernelDriver256.HomeAdamStep<TP, TS, TC>(ref p, ref g, ref ms, ref vs, n, c, decay, s.HasDecay, rule, ref adaptive)
+            : KernelDriver128.IsAccelerated ? KernelDriver128.HomeAdamStep<TP, TS, TC>(ref p, ref g, ref ms, ref vs, n, c, decay, s.HasDecay, rule, ref adaptive)
+            : 0;
+        // The tail is the scalar kernel itself (its two passes): the same formula, by construction.
+        HomeAdamFamilyKernel.Moments<TP, TPE, TS, TSE, TC>(grad, po + done, m, v, so + done, n - done, s);
+        return adaptive + HomeAdamFamilyKernel.ApplyCore<TP, TPE, TS, TSE, TC>(param, po + done, m, v, so + done, n - done, s, rule);
+    }
 
     static double Moments<TP, TPE, TS, TSE, TC>(TensorBuffer grad, int po, TensorBuffer m, TensorBuffer v, int so, int n, in HomeAdamScalars s)
         where TP : unmanaged, IFloatingPointIeee754<TP> where TPE : IElement<TP, TP>

@@ -18,30 +18,26 @@ internal static class KernelDriver128
 
     // ---- HomeAdam family ---------------------------------------------------------------------------
 
+    /// <summary>The HomeAdam-family scalars broadcast once per call.</summary>
+    internal readonly struct HomeAdamVectors<TP, TC>(in HomeAdamScalarsOf<TC> c, TP decayFactor)
+        where TP : unmanaged, IFloatingPointIeee754<TP> where TC : unmanaged, IFloatingPointIeee754<TC>
+    {
+        public readonly Vector128<TC> LerpWeight = Vector128.Create(c.LerpWeight), OneMinusLerpWeight = Vector128.Create(c.OneMinusLerpWeight);
+        public readonly Vector128<TC> Beta2 = Vector128.Create(c.Beta2), OneMinusBeta2 = Vector128.Create(c.OneMinusBeta2);
+        public readonly Vector128<TC> BiasCorrection2 = Vector128.Create(c.BiasCorrection2), StepSize = Vector128.Create(c.StepSize);
+        public readonly Vector128<TC> Eps = Vector128.Create(c.Eps), Tau = Vector128.Create(c.Tau);
+        public readonly Vector128<TP> Decay = Vector128.Create(decayFactor);
+        public readonly bool LowWeight = c.LowWeight;
+    }
+
     public static int HomeAdamMoments<TP, TS, TC>(ref TP grad, ref TS m, ref TS v, int length, in HomeAdamScalarsOf<TC> c, ref TC min)
         where TP : unmanaged, IFloatingPointIeee754<TP> where TS : unmanaged where TC : unmanaged, IFloatingPointIeee754<TC>
     {
-        Vector128<TC> w = Vector128.Create(c.LerpWeight), oneMinusW = Vector128.Create(c.OneMinusLerpWeight);
-        Vector128<TC> beta2 = Vector128.Create(c.Beta2), oneMinusBeta2 = Vector128.Create(c.OneMinusBeta2);
+        var k = new HomeAdamVectors<TP, TC>(c, TP.One);
         Vector128<TC> lanesMin = Vector128.Create(TC.PositiveInfinity);
         int block = BlockLength, i = 0;
         for (; i <= length - block; i += block)
-        {
-            nuint at = (nuint)i;
-            Load<TP, TP>(ref grad, at, out Vector128<TP> g0, out Vector128<TP> g1);
-            Convert(g0, g1, out Vector128<TC> gc0, out Vector128<TC> gc1);
-            Load<TS, TC>(ref m, at, out Vector128<TC> m0, out Vector128<TC> m1);
-            Load<TS, TC>(ref v, at, out Vector128<TC> v0, out Vector128<TC> v1);
-            // grad.to(state dtype): the stored type's rounding first.
-            HomeAdamMomentsOp.Invoke(RoundTrip<TS, TC>(gc0), ref m0, ref v0, w, oneMinusW, c.LowWeight, beta2, oneMinusBeta2);
-            if (typeof(TC) == typeof(double))
-                HomeAdamMomentsOp.Invoke(gc1, ref m1, ref v1, w, oneMinusW, c.LowWeight, beta2, oneMinusBeta2);
-            Store(ref m, at, m0, m1);
-            Store(ref v, at, v0, v1);
-            lanesMin = VectorMath.MinPropagatingNaN(lanesMin, RoundTrip<TS, TC>(v0));
-            if (typeof(TC) == typeof(double))
-                lanesMin = VectorMath.MinPropagatingNaN(lanesMin, v1);
-        }
+            lanesMin = MomentsBlock(ref grad, ref m, ref v, (nuint)i, k, lanesMin);
         min = VectorMath.FoldMin(min, lanesMin);
         return i;
     }
@@ -50,32 +46,73 @@ internal static class KernelDriver128
         BranchRule rule, ref long adaptiveCount)
         where TP : unmanaged, IFloatingPointIeee754<TP> where TS : unmanaged where TC : unmanaged, IFloatingPointIeee754<TC>
     {
-        Vector128<TC> bc2 = Vector128.Create(c.BiasCorrection2), stepSize = Vector128.Create(c.StepSize);
-        Vector128<TC> eps = Vector128.Create(c.Eps), tau = Vector128.Create(c.Tau);
-        Vector128<TP> decay = Vector128.Create(decayFactor);
+        var k = new HomeAdamVectors<TP, TC>(c, decayFactor);
+        long adaptive = 0;
+        int block = BlockLength, i = 0;
+        for (; i <= length - block; i += block)
+            adaptive += ApplyBlock(ref param, ref m, ref v, (nuint)i, k, hasDecay, rule);
+        adaptiveCount += adaptive;
+        return i;
+    }
+
+    /// <summary>Moments then update, block by block: one pass over memory, the same bits as the two passes of the scalar kernel.</summary>
+    public static int HomeAdamStep<TP, TS, TC>(ref TP param, ref TP grad, ref TS m, ref TS v, int length, in HomeAdamScalarsOf<TC> c, TP decayFactor, bool hasDecay,
+        BranchRule rule, ref long adaptiveCount)
+        where TP : unmanaged, IFloatingPointIeee754<TP> where TS : unmanaged where TC : unmanaged, IFloatingPointIeee754<TC>
+    {
+        var k = new HomeAdamVectors<TP, TC>(c, decayFactor);
+        Vector128<TC> lanesMin = default;
         long adaptive = 0;
         int block = BlockLength, i = 0;
         for (; i <= length - block; i += block)
         {
-            nuint at = (nuint)i;
-            Load<TS, TC>(ref m, at, out Vector128<TC> m0, out Vector128<TC> m1);
-            Load<TS, TC>(ref v, at, out Vector128<TC> v0, out Vector128<TC> v1);
-            Vector128<TC> d0 = HomeAdamDirectionOp.Invoke(m0, v0, bc2, stepSize, eps, tau, rule, out Vector128<TC> a0), d1 = default;
-            adaptive += BitOperations.PopCount(a0.ExtractMostSignificantBits());
-            if (typeof(TC) == typeof(double))
-            {
-                d1 = HomeAdamDirectionOp.Invoke(m1, v1, bc2, stepSize, eps, tau, rule, out Vector128<TC> a1);
-                adaptive += BitOperations.PopCount(a1.ExtractMostSignificantBits());
-            }
-            Convert(d0, d1, out Vector128<TP> delta0, out Vector128<TP> delta1);
-            Load<TP, TP>(ref param, at, out Vector128<TP> p0, out Vector128<TP> p1);
-            p0 = HomeAdamParameterOp.Invoke(p0, delta0, decay, hasDecay);
-            if (typeof(TP) == typeof(double))
-                p1 = HomeAdamParameterOp.Invoke(p1, delta1, decay, hasDecay);
-            Store(ref param, at, p0, p1);
+            lanesMin = MomentsBlock(ref grad, ref m, ref v, (nuint)i, k, lanesMin);
+            adaptive += ApplyBlock(ref param, ref m, ref v, (nuint)i, k, hasDecay, rule);
         }
         adaptiveCount += adaptive;
         return i;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector128<TC> MomentsBlock<TP, TS, TC>(ref TP grad, ref TS m, ref TS v, nuint at, in HomeAdamVectors<TP, TC> k, Vector128<TC> lanesMin)
+        where TP : unmanaged, IFloatingPointIeee754<TP> where TS : unmanaged where TC : unmanaged, IFloatingPointIeee754<TC>
+    {
+        Load<TP, TP>(ref grad, at, out Vector128<TP> g0, out Vector128<TP> g1);
+        Convert(g0, g1, out Vector128<TC> gc0, out Vector128<TC> gc1);
+        Load<TS, TC>(ref m, at, out Vector128<TC> m0, out Vector128<TC> m1);
+        Load<TS, TC>(ref v, at, out Vector128<TC> v0, out Vector128<TC> v1);
+        // grad.to(state dtype): the stored type's rounding first.
+        HomeAdamMomentsOp.Invoke(RoundTrip<TS, TC>(gc0), ref m0, ref v0, k.LerpWeight, k.OneMinusLerpWeight, k.LowWeight, k.Beta2, k.OneMinusBeta2);
+        if (typeof(TC) == typeof(double))
+            HomeAdamMomentsOp.Invoke(gc1, ref m1, ref v1, k.LerpWeight, k.OneMinusLerpWeight, k.LowWeight, k.Beta2, k.OneMinusBeta2);
+        Store(ref m, at, m0, m1);
+        Store(ref v, at, v0, v1);
+        lanesMin = VectorMath.MinPropagatingNaN(lanesMin, RoundTrip<TS, TC>(v0));
+        if (typeof(TC) == typeof(double))
+            lanesMin = VectorMath.MinPropagatingNaN(lanesMin, v1);
+        return lanesMin;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static int ApplyBlock<TP, TS, TC>(ref TP param, ref TS m, ref TS v, nuint at, in HomeAdamVectors<TP, TC> k, bool hasDecay, BranchRule rule)
+        where TP : unmanaged, IFloatingPointIeee754<TP> where TS : unmanaged where TC : unmanaged, IFloatingPointIeee754<TC>
+    {
+        Load<TS, TC>(ref m, at, out Vector128<TC> m0, out Vector128<TC> m1);
+        Load<TS, TC>(ref v, at, out Vector128<TC> v0, out Vector128<TC> v1);
+        Vector128<TC> d0 = HomeAdamDirectionOp.Invoke(m0, v0, k.BiasCorrection2, k.StepSize, k.Eps, k.Tau, rule, out Vector128<TC> a0), d1 = default;
+        int adaptive = BitOperations.PopCount(a0.ExtractMostSignificantBits());
+        if (typeof(TC) == typeof(double))
+        {
+            d1 = HomeAdamDirectionOp.Invoke(m1, v1, k.BiasCorrection2, k.StepSize, k.Eps, k.Tau, rule, out Vector128<TC> a1);
+            adaptive += BitOperations.PopCount(a1.ExtractMostSignificantBits());
+        }
+        Convert(d0, d1, out Vector128<TP> delta0, out Vector128<TP> delta1);
+        Load<TP, TP>(ref param, at, out Vector128<TP> p0, out Vector128<TP> p1);
+        p0 = HomeAdamParameterOp.Invoke(p0, delta0, k.Decay, hasDecay);
+        if (typeof(TP) == typeof(double))
+            p1 = HomeAdamParameterOp.Invoke(p1, delta1, k.Decay, hasDecay);
+        Store(ref param, at, p0, p1);
+        return adaptive;
     }
 
     // ---- AdamW (torch 1.13), one type throughout -------------------------------------------------------
