@@ -102,7 +102,7 @@ public static class KernelScenario
             Param = Fill(new TensorBuffer(c.Param, paramLength), random, -1, 1, specialRate, positive: false),
             Grad = Fill(new TensorBuffer(c.Param, paramLength), random, -8, 3, specialRate, positive: false, zeroRate: 0.1),
             M = Fill(new TensorBuffer(state, stateLength), random, -6, 1, specialRate, positive: false),
-            V = Fill(new TensorBuffer(state, stateLength), random, -14, 2, specialRate, positive: true),
+            V = InjectThreshold(Fill(new TensorBuffer(state, stateLength), random, -14, 2, specialRate, positive: true), random),
             MaxV = c.Kind == KernelKind.AdamW && c.Amsgrad ? Fill(new TensorBuffer(state, stateLength), random, -14, 2, specialRate, positive: true) : null,
         };
     }
@@ -118,8 +118,10 @@ public static class KernelScenario
         {
             case KernelKind.HomeAdamStep or KernelKind.HomeAdamMoments or KernelKind.HomeAdamApply:
             {
-                var s = StepScalars.HomeAdam(c.State, c.Param, lr, beta1, beta2, eps, weightDecay, tau: 1e-4,
+                var s = StepScalars.HomeAdam(c.State, c.Param, lr, beta1, beta2, eps, weightDecay, tau: 0,
                     beta1Power: Math.Pow(beta1, 3), beta2Power: Math.Pow(beta2, 3));
+                // τ is v̂ of the injected ThresholdV exactly, so the element-wise rule meets v̂ = τ (adaptive) at those elements.
+                s = s with { Tau = c.State == DType.Float64 ? ThresholdV / s.BiasCorrection2 : (float)((float)ThresholdV / (float)s.BiasCorrection2) };
                 long count = 0;
                 double min = 0;
                 if (c.Kind == KernelKind.HomeAdamStep)
@@ -161,6 +163,16 @@ public static class KernelScenario
             _ => MemoryMarshal.AsBytes(copy.Span<Numerics.BFloat16>()),
         });
         return copy;
+    }
+
+    /// <summary>A second moment exact in every state dtype whose v̂ the HomeAdam cases take as τ.</summary>
+    public const double ThresholdV = 1.0 / 1024;
+
+    static TensorBuffer InjectThreshold(TensorBuffer v, Random random)
+    {
+        for (int i = 0; i < v.Length; i++)
+            if (random.Next(32) == 0) v.Set(i, ThresholdV);
+        return v;
     }
 
     /// <summary>Random values sign·10^U(lo, hi) (non-negative when <paramref name="positive"/>), with special values and exact zeros mixed in.</summary>
