@@ -58,4 +58,14 @@ public class KernelPathEquivalenceTests
         // Auto splits this length across threads too (more than 2^16 elements per thread on two cores).
         AssertSameAsScalar(c, 1_000_001, seed: 11, [KernelPath.Threads, KernelPath.Auto], paramOffset: 64, stateOffset: 9, specialRate: 0.01);
     }
+
+    [Fact]
+    public void Threaded_calls_from_many_pool_threads_at_once_match_the_scalar_kernel()
+    {
+        // Every caller has its own dispatcher and jobs, and runs the chunks no pool thread picked up, so a saturated
+        // pool neither mixes calls up nor stalls them.
+        KernelCase[] cases = [.. KernelCase.All()];
+        Parallel.For(0, 32, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+            AssertSameAsScalar(cases[i * 7 % cases.Length], 20_000 + i, seed: i, [KernelPath.Threads]));
+    }
 }
