@@ -37,7 +37,7 @@ internal static class KernelDriver512
         Vector512<TC> lanesMin = Vector512.Create(TC.PositiveInfinity);
         int block = BlockLength, i = 0;
         for (; i <= length - block; i += block)
-            lanesMin = MomentsBlock(ref grad, ref m, ref v, (nuint)i, k, lanesMin);
+            lanesMin = MomentsBlock(ref grad, ref m, ref v, (nuint)i, k, lanesMin, trackMinimum: true);
         min = VectorMath.FoldMin(min, lanesMin);
         return i;
     }
@@ -61,12 +61,11 @@ internal static class KernelDriver512
         where TP : unmanaged, IFloatingPointIeee754<TP> where TS : unmanaged where TC : unmanaged, IFloatingPointIeee754<TC>
     {
         var k = new HomeAdamVectors<TP, TC>(c, decayFactor);
-        Vector512<TC> lanesMin = default;
         long adaptive = 0;
         int block = BlockLength, i = 0;
         for (; i <= length - block; i += block)
         {
-            lanesMin = MomentsBlock(ref grad, ref m, ref v, (nuint)i, k, lanesMin);
+            MomentsBlock(ref grad, ref m, ref v, (nuint)i, k, default, trackMinimum: false);
             adaptive += ApplyBlock(ref param, ref m, ref v, (nuint)i, k, hasDecay, rule);
         }
         adaptiveCount += adaptive;
@@ -74,7 +73,7 @@ internal static class KernelDriver512
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<TC> MomentsBlock<TP, TS, TC>(ref TP grad, ref TS m, ref TS v, nuint at, in HomeAdamVectors<TP, TC> k, Vector512<TC> lanesMin)
+    static Vector512<TC> MomentsBlock<TP, TS, TC>(ref TP grad, ref TS m, ref TS v, nuint at, in HomeAdamVectors<TP, TC> k, Vector512<TC> lanesMin, bool trackMinimum)
         where TP : unmanaged, IFloatingPointIeee754<TP> where TS : unmanaged where TC : unmanaged, IFloatingPointIeee754<TC>
     {
         Load<TP, TP>(ref grad, at, out Vector512<TP> g0, out Vector512<TP> g1);
@@ -87,6 +86,8 @@ internal static class KernelDriver512
             HomeAdamMomentsOp.Invoke(gc1, ref m1, ref v1, k.LerpWeight, k.OneMinusLerpWeight, k.LowWeight, k.Beta2, k.OneMinusBeta2);
         Store(ref m, at, m0, m1);
         Store(ref v, at, v0, v1);
+        // A constant at every call site: the fused step has no use for the minimum.
+        if (!trackMinimum) return lanesMin;
         lanesMin = VectorMath.MinPropagatingNaN(lanesMin, RoundTrip<TS, TC>(v0));
         if (typeof(TC) == typeof(double))
             lanesMin = VectorMath.MinPropagatingNaN(lanesMin, v1);
