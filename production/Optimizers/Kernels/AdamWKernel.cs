@@ -1,4 +1,5 @@
 using System.Numerics;
+using Optimizers.Kernels.Simd;
 using Optimizers.Storage;
 
 namespace Optimizers.Kernels;
@@ -20,6 +21,11 @@ public static class AdamWKernel
         if ((uint)paramOffset > (uint)param.Length || (uint)length > (uint)(param.Length - paramOffset) || length > grad.Length - paramOffset
             || (uint)stateOffset > (uint)m.Length || (uint)length > (uint)(m.Length - stateOffset) || length > v.Length - stateOffset)
             throw new ArgumentOutOfRangeException(nameof(length), "Segment is outside its arena.");
+        if (path != KernelPath.Scalar)
+        {
+            AdamWSimd.Step(param, grad, paramOffset, m, v, maxExpAvgSq, stateOffset, length, s, path);
+            return;
+        }
         switch (param.DType)
         {
             case DType.Float32: Core<float>(param, grad, paramOffset, m, v, maxExpAvgSq, stateOffset, length, s); break;
@@ -28,7 +34,9 @@ public static class AdamWKernel
         }
     }
 
-    static void Core<T>(TensorBuffer param, TensorBuffer grad, int po, TensorBuffer m, TensorBuffer v, TensorBuffer? vmax, int so, int n, in AdamWScalars s)
+    // The element formula lives in Simd/AdamWOps.cs next to its vector forms; this loop is the ground truth,
+    // and the SIMD path runs it on whatever its whole blocks leave over.
+    internal static void Core<T>(TensorBuffer param, TensorBuffer grad, int po, TensorBuffer m, TensorBuffer v, TensorBuffer? vmax, int so, int n, in AdamWScalars s)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var p = param.Span<T>(po, n);
@@ -42,21 +50,13 @@ public static class AdamWKernel
         T eps = T.CreateTruncating(s.Eps), decay = T.CreateTruncating(s.DecayFactor);
         for (int i = 0; i < n; i++)
         {
-            T gi = s.Maximize ? -g[i] : g[i];
-            T pi = p[i] * decay;
-            T mi = T.FusedMultiplyAdd(oneMinusBeta1, gi, ms[i] * beta1);
-            T vi = T.FusedMultiplyAdd(oneMinusBeta2 * gi, gi, vs[i] * beta2);
+            T pi = p[i], mi = ms[i], vi = vs[i];
+            T vmaxi = s.Amsgrad ? vmaxs[i] : T.Zero;
+            AdamWOp.Invoke(ref pi, g[i], ref mi, ref vi, ref vmaxi, beta1, oneMinusBeta1, beta2, oneMinusBeta2, negStepSize, bc2Sqrt, eps, decay, s.Amsgrad, s.Maximize);
             ms[i] = mi;
             vs[i] = vi;
-            T source = vi;
-            if (s.Amsgrad)
-            {
-                // torch.maximum propagates NaN.
-                source = T.IsNaN(vmaxs[i]) || T.IsNaN(vi) ? T.NaN : T.Max(vmaxs[i], vi);
-                vmaxs[i] = source;
-            }
-            T denom = T.Sqrt(source) / bc2Sqrt + eps;
-            p[i] = pi + negStepSize * mi / denom;
+            if (s.Amsgrad) vmaxs[i] = vmaxi;
+            p[i] = pi;
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Optimizers.Kernels.Simd;
 using Optimizers.Numerics;
 using Optimizers.Storage;
 
@@ -18,6 +19,7 @@ public static class HomeAdamFamilyKernel
         in HomeAdamScalars s, BranchRule rule, KernelPath path = KernelPath.Auto)
     {
         Check(param, grad, paramOffset, m, v, stateOffset, length);
+        if (path != KernelPath.Scalar) return HomeAdamFamilySimd.Step(param, grad, paramOffset, m, v, stateOffset, length, s, rule, path);
         return (param.DType, m.DType) switch
         {
             (DType.Float32, DType.Float32) => Fused<float, F32, float, F32, float>(param, grad, paramOffset, m, v, stateOffset, length, s, rule),
@@ -39,6 +41,7 @@ public static class HomeAdamFamilyKernel
     public static double UpdateMoments(TensorBuffer grad, int paramOffset, TensorBuffer m, TensorBuffer v, int stateOffset, int length,
         in HomeAdamScalars s, KernelPath path = KernelPath.Auto)
     {
+        if (path != KernelPath.Scalar) return HomeAdamFamilySimd.UpdateMoments(grad, paramOffset, m, v, stateOffset, length, s, path);
         return (grad.DType, m.DType) switch
         {
             (DType.Float32, DType.Float32) => Moments<float, F32, float, F32, float>(grad, paramOffset, m, v, stateOffset, length, s),
@@ -57,6 +60,7 @@ public static class HomeAdamFamilyKernel
     public static long Apply(TensorBuffer param, int paramOffset, TensorBuffer m, TensorBuffer v, int stateOffset, int length,
         in HomeAdamScalars s, BranchRule rule, KernelPath path = KernelPath.Auto)
     {
+        if (path != KernelPath.Scalar) return HomeAdamFamilySimd.Apply(param, paramOffset, m, v, stateOffset, length, s, rule, path);
         return (param.DType, m.DType) switch
         {
             (DType.Float32, DType.Float32) => ApplyCore<float, F32, float, F32, float>(param, paramOffset, m, v, stateOffset, length, s, rule),
@@ -83,9 +87,8 @@ public static class HomeAdamFamilyKernel
 
     // ---- the formula, scalar: the ground truth -------------------------------------------------
 
-    // m ← lerp(m, g, w) as torch 1.13 rounds it: one fused multiply-add, branch chosen by w.
-    static TC Lerp<TC>(TC m, TC g, TC w, TC oneMinusW, bool lowWeight) where TC : unmanaged, IFloatingPointIeee754<TC>
-        => lowWeight ? TC.FusedMultiplyAdd(w, g - m, m) : TC.FusedMultiplyAdd(-(g - m), oneMinusW, g);
+    // The element formulas live in Simd/HomeAdamFamilyOps.cs, next to their vector forms; the loops below are
+    // the ground truth, and the SIMD path runs them on whatever its whole blocks leave over.
 
     static long Fused<TP, TPE, TS, TSE, TC>(TensorBuffer param, TensorBuffer grad, int po, TensorBuffer m, TensorBuffer v, int so, int n, in HomeAdamScalars s, BranchRule rule)
         where TP : unmanaged, IFloatingPointIeee754<TP> where TPE : IElement<TP, TP>
@@ -96,7 +99,7 @@ public static class HomeAdamFamilyKernel
         return ApplyCore<TP, TPE, TS, TSE, TC>(param, po, m, v, so, n, s, rule);
     }
 
-    static double Moments<TP, TPE, TS, TSE, TC>(TensorBuffer grad, int po, TensorBuffer m, TensorBuffer v, int so, int n, in HomeAdamScalars s)
+    internal static double Moments<TP, TPE, TS, TSE, TC>(TensorBuffer grad, int po, TensorBuffer m, TensorBuffer v, int so, int n, in HomeAdamScalars s)
         where TP : unmanaged, IFloatingPointIeee754<TP> where TPE : IElement<TP, TP>
         where TS : unmanaged where TSE : IElement<TS, TC>
         where TC : unmanaged, IFloatingPointIeee754<TC>
@@ -104,16 +107,14 @@ public static class HomeAdamFamilyKernel
         var g = grad.Span<TP>(po, n);
         var ms = m.Span<TS>(so, n);
         var vs = v.Span<TS>(so, n);
-        TC w = TSE.Scalar(s.LerpWeight), oneMinusW = TC.One - w;
-        bool lowWeight = w < TC.CreateTruncating(0.5);
-        TC beta2 = TSE.Scalar(s.Beta2), oneMinusBeta2 = TSE.Scalar(s.OneMinusBeta2);
+        var c = new HomeAdamScalarsOf<TC>(s);
         TC min = TC.PositiveInfinity;
         for (int i = 0; i < n; i++)
         {
             // grad.to(state_dtype): stored-type rounding, then widened to the compute type.
             TC gi = TSE.Load(TSE.Store(TC.CreateTruncating(g[i])));
-            TC mi = Lerp(TSE.Load(ms[i]), gi, w, oneMinusW, lowWeight);
-            TC vi = TC.FusedMultiplyAdd(oneMinusBeta2 * gi, gi, TSE.Load(vs[i]) * beta2);
+            TC mi = TSE.Load(ms[i]), vi = TSE.Load(vs[i]);
+            HomeAdamMomentsOp.Invoke(gi, ref mi, ref vi, c.LerpWeight, c.OneMinusLerpWeight, c.LowWeight, c.Beta2, c.OneMinusBeta2);
             ms[i] = TSE.Store(mi);
             vs[i] = TSE.Store(vi);
             TC stored = TSE.Load(vs[i]);
@@ -122,7 +123,7 @@ public static class HomeAdamFamilyKernel
         return double.CreateTruncating(min);
     }
 
-    static long ApplyCore<TP, TPE, TS, TSE, TC>(TensorBuffer param, int po, TensorBuffer m, TensorBuffer v, int so, int n, in HomeAdamScalars s, BranchRule rule)
+    internal static long ApplyCore<TP, TPE, TS, TSE, TC>(TensorBuffer param, int po, TensorBuffer m, TensorBuffer v, int so, int n, in HomeAdamScalars s, BranchRule rule)
         where TP : unmanaged, IFloatingPointIeee754<TP> where TPE : IElement<TP, TP>
         where TS : unmanaged where TSE : IElement<TS, TC>
         where TC : unmanaged, IFloatingPointIeee754<TC>
@@ -130,25 +131,15 @@ public static class HomeAdamFamilyKernel
         var p = param.Span<TP>(po, n);
         var ms = m.Span<TS>(so, n);
         var vs = v.Span<TS>(so, n);
-        TC bc2 = TSE.Scalar(s.BiasCorrection2), stepSize = TSE.Scalar(s.StepSize), eps = TSE.Scalar(s.Eps), tau = TSE.Scalar(s.Tau);
+        var c = new HomeAdamScalarsOf<TC>(s);
         TP decay = TPE.Scalar(s.DecayFactor);
         long adaptiveCount = 0;
         for (int i = 0; i < n; i++)
         {
-            TC mi = TSE.Load(ms[i]);
-            TC vHat = TSE.Load(vs[i]) / bc2;
-            bool adaptive = rule switch
-            {
-                BranchRule.Adaptive => true,
-                BranchRule.Sgdm => false,
-                _ => vHat >= tau,
-            };
-            TC u = adaptive ? mi / (vHat + eps) : mi;
+            TC step = HomeAdamDirectionOp.Invoke(TSE.Load(ms[i]), TSE.Load(vs[i]), c.BiasCorrection2, c.StepSize, c.Eps, c.Tau, rule, out bool adaptive);
             if (adaptive) adaptiveCount++;
-            TP delta = TP.CreateTruncating(u * stepSize);
-            TP pi = p[i];
-            if (s.HasDecay) pi *= decay;
-            p[i] = pi - delta;
+            TP delta = TP.CreateTruncating(step);
+            p[i] = HomeAdamParameterOp.Invoke(p[i], delta, decay, s.HasDecay);
         }
         return adaptiveCount;
     }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Optimizers.Kernels.Simd;
 using Optimizers.Numerics;
 using Optimizers.Storage;
 
@@ -18,6 +19,11 @@ public static class StacTrunkKernel
         if (s.HasMomentum && buffer is null) throw new ArgumentNullException(nameof(buffer), "A non-zero trunk momentum needs its buffer.");
         if ((uint)paramOffset > (uint)param.Length || (uint)length > (uint)(param.Length - paramOffset) || length > grad.Length - paramOffset)
             throw new ArgumentOutOfRangeException(nameof(length), "Segment is outside the parameter arena.");
+        if (path != KernelPath.Scalar)
+        {
+            StacTrunkSimd.Step(param, grad, paramOffset, buffer, stateOffset, length, s, path);
+            return;
+        }
         if (!s.HasMomentum)
         {
             switch (param.DType)
@@ -45,10 +51,9 @@ public static class StacTrunkKernel
         throw new ArgumentException($"Unsupported dtypes: parameter {param.DType}, buffer {buffer?.DType}.", nameof(param));
     }
 
-    static T Sign<T>(T x) where T : unmanaged, IFloatingPointIeee754<T>
-        => x > T.Zero ? T.One : x < T.Zero ? T.NegativeOne : T.Zero;
-
-    static void Core<TP, TPE, TS, TSE, TC>(TensorBuffer param, TensorBuffer grad, int po, TensorBuffer? buffer, int so, int n, in StacTrunkScalars s)
+    // The element formulas live in Simd/StacTrunkOps.cs next to their vector forms; this loop is the ground
+    // truth, and the SIMD path runs it on whatever its whole blocks leave over.
+    internal static void Core<TP, TPE, TS, TSE, TC>(TensorBuffer param, TensorBuffer grad, int po, TensorBuffer? buffer, int so, int n, in StacTrunkScalars s)
         where TP : unmanaged, IFloatingPointIeee754<TP> where TPE : IElement<TP, TP>
         where TS : unmanaged where TSE : IElement<TS, TC>
         where TC : unmanaged, IFloatingPointIeee754<TC>
@@ -60,18 +65,16 @@ public static class StacTrunkKernel
         TC mu = TSE.Scalar(s.Momentum), oneMinusMu = TSE.Scalar(s.OneMinusMomentum);
         for (int i = 0; i < n; i++)
         {
-            TP pi = p[i];
-            if (s.HasDecay) pi *= decay;
             TP ui = s.Maximize ? -g[i] : g[i];
             TP direction;
             if (s.HasMomentum)
             {
-                TC bi = TC.FusedMultiplyAdd(oneMinusMu, TSE.Load(TSE.Store(TC.CreateTruncating(ui))), TSE.Load(b[i]) * mu);
+                TC bi = StacMomentumOp.Invoke(TSE.Load(TSE.Store(TC.CreateTruncating(ui))), TSE.Load(b[i]), mu, oneMinusMu);
                 b[i] = TSE.Store(bi);
-                direction = TP.CreateTruncating(Sign(TSE.Load(b[i])));
+                direction = TP.CreateTruncating(StacSignOp.Invoke(TSE.Load(b[i])));
             }
-            else direction = Sign(ui);
-            p[i] = TP.FusedMultiplyAdd(negLr, direction, pi);
+            else direction = StacSignOp.Invoke(ui);
+            p[i] = StacParameterOp.Invoke(p[i], direction, negLr, decay, s.HasDecay);
         }
     }
 }
