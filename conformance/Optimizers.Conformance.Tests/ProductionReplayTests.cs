@@ -56,13 +56,17 @@ public class ProductionReplayTests
     public void Threads_path_replay_is_bit_exact(string id) => Replay(id, teacherForced: true, KernelPath.Threads);
 
     static void Replay(string id, bool teacherForced, KernelPath path)
-        => Replay(Golden.Value.Cases.Single(x => x.Id == id), teacherForced, path);
+        => Replay(Case(id), teacherForced, path);
+
+    internal static TrajectoryCase Case(string id) => Golden.Value.Cases.Single(x => x.Id == id);
 
     /// <summary>Replays one case and asserts every parameter and recorded state buffer after every step, bit for bit.</summary>
-    internal static void Replay(TrajectoryCase c, bool teacherForced, KernelPath path)
+    internal static void Replay(TrajectoryCase c, bool teacherForced, KernelPath path) => Replay(c, teacherForced, new ProductionImplementation(path));
+
+    /// <summary>Replays one case through <paramref name="impl"/> (a CPU path or an accelerator) and asserts every parameter and recorded state buffer after every step, bit for bit.</summary>
+    internal static void Replay(TrajectoryCase c, bool teacherForced, ProductionImplementation impl)
     {
         string id = c.Id;
-        var impl = new ProductionImplementation(path);
         Assert.True(impl.Supports(c, out var reason), reason);
         using var session = impl.Start(c);
         bool float32 = c.ParamDType == RecordedDType.Float32;

@@ -31,8 +31,10 @@ public sealed class AdamSrf : HomeAdamFamilyOptimizer
     /// <param name="parameters">The parameters to optimize (one group); each moves into this optimizer's arena.</param>
     /// <param name="options">Options; <c>null</c> means upstream's defaults.</param>
     /// <param name="kernelPath">CPU code path; every path gives the same bits. Default <see cref="KernelPath.Auto"/>.</param>
-    public AdamSrf(IEnumerable<Parameter> parameters, AdamSrfOptions? options = null, KernelPath kernelPath = KernelPath.Auto)
-        : base("AdamSRF", kernelPath, Single(parameters, options ?? new AdamSrfOptions())) { }
+    /// <param name="backend">Where the arenas live and the kernels run; <c>null</c> means <see cref="ExecutionBackend.Cpu"/>. With an accelerator, <paramref name="kernelPath"/> must stay Auto.</param>
+    /// <exception cref="PlatformNotSupportedException"><paramref name="backend"/> is an accelerator this machine does not have (the message says why); no parameter was touched.</exception>
+    public AdamSrf(IEnumerable<Parameter> parameters, AdamSrfOptions? options = null, KernelPath kernelPath = KernelPath.Auto, ExecutionBackend? backend = null)
+        : base("AdamSRF", kernelPath, Single(parameters, options ?? new AdamSrfOptions()), backend) { }
 
     /// <summary>Several parameter groups; a group without options uses <paramref name="defaults"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option of the defaults or of a group is outside its range (the message names it and the range).</exception>
@@ -40,8 +42,10 @@ public sealed class AdamSrf : HomeAdamFamilyOptimizer
     /// <param name="groups">Parameter groups, each with its own options (validated like the defaults).</param>
     /// <param name="defaults">Options of a group that has none; <c>null</c> means upstream's defaults.</param>
     /// <param name="kernelPath">CPU code path; every path gives the same bits. Default <see cref="KernelPath.Auto"/>.</param>
-    public AdamSrf(IEnumerable<ParamGroup<AdamSrfOptions>> groups, AdamSrfOptions? defaults = null, KernelPath kernelPath = KernelPath.Auto)
-        : base("AdamSRF", kernelPath, Groups(groups, defaults ?? new AdamSrfOptions())) { }
+    /// <param name="backend">Where the arenas live and the kernels run; <c>null</c> means <see cref="ExecutionBackend.Cpu"/>. With an accelerator, <paramref name="kernelPath"/> must stay Auto.</param>
+    /// <exception cref="PlatformNotSupportedException"><paramref name="backend"/> is an accelerator this machine does not have (the message says why); no parameter was touched.</exception>
+    public AdamSrf(IEnumerable<ParamGroup<AdamSrfOptions>> groups, AdamSrfOptions? defaults = null, KernelPath kernelPath = KernelPath.Auto, ExecutionBackend? backend = null)
+        : base("AdamSRF", kernelPath, Groups(groups, defaults ?? new AdamSrfOptions()), backend) { }
 
     private protected override BranchRule FusedRule => BranchRule.Adaptive;
 }

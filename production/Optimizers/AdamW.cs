@@ -58,8 +58,10 @@ public sealed class AdamW : Optimizer
     /// <param name="parameters">The parameters to optimize (one group); each moves into this optimizer's arena.</param>
     /// <param name="options">Options; <c>null</c> means upstream's defaults.</param>
     /// <param name="kernelPath">CPU code path; every path gives the same bits. Default <see cref="KernelPath.Auto"/>.</param>
-    public AdamW(IEnumerable<Parameter> parameters, AdamWOptions? options = null, KernelPath kernelPath = KernelPath.Auto)
-        : base("AdamW", kernelPath, [((parameters ?? throw new ArgumentNullException(nameof(parameters))).ToList(), options ?? new AdamWOptions(), null)]) { }
+    /// <param name="backend">Where the arenas live and the kernels run; <c>null</c> means <see cref="ExecutionBackend.Cpu"/>. With an accelerator, <paramref name="kernelPath"/> must stay Auto.</param>
+    /// <exception cref="PlatformNotSupportedException"><paramref name="backend"/> is an accelerator this machine does not have (the message says why); no parameter was touched.</exception>
+    public AdamW(IEnumerable<Parameter> parameters, AdamWOptions? options = null, KernelPath kernelPath = KernelPath.Auto, ExecutionBackend? backend = null)
+        : base("AdamW", kernelPath, [((parameters ?? throw new ArgumentNullException(nameof(parameters))).ToList(), options ?? new AdamWOptions(), null)], backend: backend) { }
 
     /// <summary>Several parameter groups; a group without options uses <paramref name="defaults"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option of the defaults or of a group is outside its range (the message names it and the range).</exception>
@@ -67,9 +69,11 @@ public sealed class AdamW : Optimizer
     /// <param name="groups">Parameter groups, each with its own options (validated like the defaults).</param>
     /// <param name="defaults">Options of a group that has none; <c>null</c> means upstream's defaults.</param>
     /// <param name="kernelPath">CPU code path; every path gives the same bits. Default <see cref="KernelPath.Auto"/>.</param>
-    public AdamW(IEnumerable<ParamGroup<AdamWOptions>> groups, AdamWOptions? defaults = null, KernelPath kernelPath = KernelPath.Auto)
+    /// <param name="backend">Where the arenas live and the kernels run; <c>null</c> means <see cref="ExecutionBackend.Cpu"/>. With an accelerator, <paramref name="kernelPath"/> must stay Auto.</param>
+    /// <exception cref="PlatformNotSupportedException"><paramref name="backend"/> is an accelerator this machine does not have (the message says why); no parameter was touched.</exception>
+    public AdamW(IEnumerable<ParamGroup<AdamWOptions>> groups, AdamWOptions? defaults = null, KernelPath kernelPath = KernelPath.Auto, ExecutionBackend? backend = null)
         : base("AdamW", kernelPath, (groups ?? throw new ArgumentNullException(nameof(groups)))
-            .Select(g => ((IReadOnlyList<Parameter>)g.Parameters, (OptimizerOptions)(g.Options ?? defaults ?? new AdamWOptions()), (string?)null)).ToList()) { }
+            .Select(g => ((IReadOnlyList<Parameter>)g.Parameters, (OptimizerOptions)(g.Options ?? defaults ?? new AdamWOptions()), (string?)null)).ToList(), backend: backend) { }
 
     private protected override BufferSpec[] StateLayout(OptimizerOptions options, DType paramDType, string? role)
         => Layout(((AdamWOptions)options).Amsgrad, paramDType);
@@ -81,12 +85,12 @@ public sealed class AdamW : Optimizer
     private protected override void StepGroup(Group group, ref long adaptiveElements, ref long steppedElements)
     {
         var o = (AdamWOptions)group.Options;
-        StepArenas(group, o.Lr, o.Beta1, o.Beta2, o.Eps, o.WeightDecay, o.Amsgrad, o.Maximize, KernelPath, ref steppedElements);
+        StepArenas(group, o.Lr, o.Beta1, o.Beta2, o.Eps, o.WeightDecay, o.Amsgrad, o.Maximize, KernelPath, Device, ref steppedElements);
     }
 
     /// <summary>The AdamW step over every arena of a group (also STAC's cap).</summary>
     internal static void StepArenas(Group group, double lr, double beta1, double beta2, double eps, double weightDecay, bool amsgrad, bool maximize,
-        KernelPath path, ref long steppedElements)
+        KernelPath path, Accelerators.AcceleratorKernelBackend? device, ref long steppedElements)
     {
         foreach (var a in group.Arenas)
         {
@@ -99,7 +103,13 @@ public sealed class AdamW : Optimizer
                 // torch keeps the step in a float32 tensor: step_t += 1 rounds in float32.
                 double step = (float)(a.Steps[a.RunFirst[r]] + 1.0);
                 var s = StepScalars.AdamW(a.ParamDType, lr, beta1, beta2, eps, weightDecay, step, amsgrad, maximize);
-                AdamWKernel.Step(a.Values, a.Grads, offset, a.Buffers[0], a.Buffers[1], vmax, offset, length, s, path);
+                if (device is not null)
+                {
+                    var d = a.Device!;
+                    device.AdamWStep(d.Values, d.Grads, offset, d.Buffers[0], d.Buffers[1], amsgrad ? d.Buffers[2] : null, offset, length, s);
+                }
+                else
+                    AdamWKernel.Step(a.Values, a.Grads, offset, a.Buffers[0], a.Buffers[1], vmax, offset, length, s, path);
                 a.Advance(r, step, 1.0, 1.0);
                 steppedElements += length;
             }

@@ -34,8 +34,10 @@ public sealed class HomeAdam : HomeAdamFamilyOptimizer
     /// <param name="parameters">The parameters to optimize (one group); each moves into this optimizer's arena.</param>
     /// <param name="options">Options; <c>null</c> means upstream's defaults.</param>
     /// <param name="kernelPath">CPU code path; every path gives the same bits. Default <see cref="KernelPath.Auto"/>.</param>
-    public HomeAdam(IEnumerable<Parameter> parameters, HomeAdamOptions? options = null, KernelPath kernelPath = KernelPath.Auto)
-        : base("HomeAdam", kernelPath, Single(parameters, options ?? new HomeAdamOptions())) { }
+    /// <param name="backend">Where the arenas live and the kernels run; <c>null</c> means <see cref="ExecutionBackend.Cpu"/>. With an accelerator, <paramref name="kernelPath"/> must stay Auto.</param>
+    /// <exception cref="PlatformNotSupportedException"><paramref name="backend"/> is an accelerator this machine does not have (the message says why); no parameter was touched.</exception>
+    public HomeAdam(IEnumerable<Parameter> parameters, HomeAdamOptions? options = null, KernelPath kernelPath = KernelPath.Auto, ExecutionBackend? backend = null)
+        : base("HomeAdam", kernelPath, Single(parameters, options ?? new HomeAdamOptions()), backend) { }
 
     /// <summary>Several parameter groups, each deciding on its own; a group without options uses <paramref name="defaults"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option of the defaults or of a group is outside its range (the message names it and the range).</exception>
@@ -43,8 +45,10 @@ public sealed class HomeAdam : HomeAdamFamilyOptimizer
     /// <param name="groups">Parameter groups, each with its own options (validated like the defaults).</param>
     /// <param name="defaults">Options of a group that has none; <c>null</c> means upstream's defaults.</param>
     /// <param name="kernelPath">CPU code path; every path gives the same bits. Default <see cref="KernelPath.Auto"/>.</param>
-    public HomeAdam(IEnumerable<ParamGroup<HomeAdamOptions>> groups, HomeAdamOptions? defaults = null, KernelPath kernelPath = KernelPath.Auto)
-        : base("HomeAdam", kernelPath, Groups(groups, defaults ?? new HomeAdamOptions())) { }
+    /// <param name="backend">Where the arenas live and the kernels run; <c>null</c> means <see cref="ExecutionBackend.Cpu"/>. With an accelerator, <paramref name="kernelPath"/> must stay Auto.</param>
+    /// <exception cref="PlatformNotSupportedException"><paramref name="backend"/> is an accelerator this machine does not have (the message says why); no parameter was touched.</exception>
+    public HomeAdam(IEnumerable<ParamGroup<HomeAdamOptions>> groups, HomeAdamOptions? defaults = null, KernelPath kernelPath = KernelPath.Auto, ExecutionBackend? backend = null)
+        : base("HomeAdam", kernelPath, Groups(groups, defaults ?? new HomeAdamOptions()), backend) { }
 
     private protected override BranchRule FusedRule => BranchRule.Adaptive;
     private protected override bool NeedsGroupDecision => true;

@@ -44,8 +44,10 @@ public sealed class HomeAdamEW : HomeAdamFamilyOptimizer
     /// <param name="parameters">The parameters to optimize (one group); each moves into this optimizer's arena.</param>
     /// <param name="options">Options; <c>null</c> means upstream's defaults.</param>
     /// <param name="kernelPath">CPU code path; every path gives the same bits. Default <see cref="KernelPath.Auto"/>.</param>
-    public HomeAdamEW(IEnumerable<Parameter> parameters, HomeAdamEWOptions? options = null, KernelPath kernelPath = KernelPath.Auto)
-        : base("HomeAdamEW", kernelPath, Single(parameters, options ?? new HomeAdamEWOptions())) { }
+    /// <param name="backend">Where the arenas live and the kernels run; <c>null</c> means <see cref="ExecutionBackend.Cpu"/>. With an accelerator, <paramref name="kernelPath"/> must stay Auto.</param>
+    /// <exception cref="PlatformNotSupportedException"><paramref name="backend"/> is an accelerator this machine does not have (the message says why); no parameter was touched.</exception>
+    public HomeAdamEW(IEnumerable<Parameter> parameters, HomeAdamEWOptions? options = null, KernelPath kernelPath = KernelPath.Auto, ExecutionBackend? backend = null)
+        : base("HomeAdamEW", kernelPath, Single(parameters, options ?? new HomeAdamEWOptions()), backend) { }
 
     /// <summary>Several parameter groups; a group without options uses <paramref name="defaults"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option of the defaults or of a group is outside its range (the message names it and the range).</exception>
@@ -53,8 +55,10 @@ public sealed class HomeAdamEW : HomeAdamFamilyOptimizer
     /// <param name="groups">Parameter groups, each with its own options (validated like the defaults).</param>
     /// <param name="defaults">Options of a group that has none; <c>null</c> means upstream's defaults.</param>
     /// <param name="kernelPath">CPU code path; every path gives the same bits. Default <see cref="KernelPath.Auto"/>.</param>
-    public HomeAdamEW(IEnumerable<ParamGroup<HomeAdamEWOptions>> groups, HomeAdamEWOptions? defaults = null, KernelPath kernelPath = KernelPath.Auto)
-        : base("HomeAdamEW", kernelPath, Groups(groups, defaults ?? new HomeAdamEWOptions())) { }
+    /// <param name="backend">Where the arenas live and the kernels run; <c>null</c> means <see cref="ExecutionBackend.Cpu"/>. With an accelerator, <paramref name="kernelPath"/> must stay Auto.</param>
+    /// <exception cref="PlatformNotSupportedException"><paramref name="backend"/> is an accelerator this machine does not have (the message says why); no parameter was touched.</exception>
+    public HomeAdamEW(IEnumerable<ParamGroup<HomeAdamEWOptions>> groups, HomeAdamEWOptions? defaults = null, KernelPath kernelPath = KernelPath.Auto, ExecutionBackend? backend = null)
+        : base("HomeAdamEW", kernelPath, Groups(groups, defaults ?? new HomeAdamEWOptions()), backend) { }
 
     private protected override BranchRule FusedRule => BranchRule.ElementWise;
 }

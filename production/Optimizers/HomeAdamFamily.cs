@@ -60,8 +60,9 @@ public abstract record HomeAdamFamilyOptions : OptimizerOptions
 /// </summary>
 public abstract class HomeAdamFamilyOptimizer : Optimizer
 {
-    private protected HomeAdamFamilyOptimizer(string kind, KernelPath kernelPath, IReadOnlyList<(IReadOnlyList<Parameter>, OptimizerOptions, string?)> groups)
-        : base(kind, kernelPath, groups) { }
+    private protected HomeAdamFamilyOptimizer(string kind, KernelPath kernelPath, IReadOnlyList<(IReadOnlyList<Parameter>, OptimizerOptions, string?)> groups,
+        ExecutionBackend? backend)
+        : base(kind, kernelPath, groups, backend: backend) { }
 
     private protected static IReadOnlyList<(IReadOnlyList<Parameter>, OptimizerOptions, string?)> Groups<TOptions>(
         IEnumerable<ParamGroup<TOptions>> groups, TOptions defaults) where TOptions : OptimizerOptions
@@ -99,6 +100,11 @@ public abstract class HomeAdamFamilyOptimizer : Optimizer
     {
         var o = (HomeAdamFamilyOptions)group.Options;
         double tau = o is HomeAdamOptions h ? h.Tau : o is HomeAdamEWOptions e ? e.Tau : 0.0;
+        if (Device is { } device)
+        {
+            StepGroupOnDevice(device, group, o, tau, ref steppedElements);
+            return;
+        }
         bool decide = NeedsGroupDecision;
         double groupMin = double.PositiveInfinity;
         DType? compareIn = null;
@@ -138,6 +144,49 @@ public abstract class HomeAdamFamilyOptimizer : Optimizer
         foreach (var a in group.Arenas)
             for (int r = 0; r < a.RunCount; r++)
                 adaptiveElements += HomeAdamFamilyKernel.Apply(a.Values, a.RunOffset(r), a.Buffers[0], a.Buffers[1], a.RunOffset(r), a.RunLength(r), a.RunHomeAdam[r], rule, KernelPath);
+    }
+
+    // The same runs, scalars and counters as the CPU path; HomeAdam's minimum, decision and apply stay on the device.
+    void StepGroupOnDevice(Accelerators.AcceleratorKernelBackend device, Group group, HomeAdamFamilyOptions o, double tau, ref long steppedElements)
+    {
+        bool decide = NeedsGroupDecision;
+        var counter = StepAdaptiveCounter;
+        bool anyRun = false;
+        if (decide) device.BeginHomeAdamGroup(group.DeviceDecision ??= device.CreateHomeAdamGroup());
+        foreach (var a in group.Arenas)
+        {
+            a.EnsureStateForGradients();
+            a.BuildRuns();
+            var state = a.Specs[0].DType;
+            var d = a.Device!;
+            for (int r = 0; r < a.RunCount; r++)
+            {
+                int first = a.RunFirst[r], offset = a.RunOffset(r), length = a.RunLength(r);
+                double p1 = StepScalars.NextPower(state, a.Power1[first], o.Beta1);
+                double p2 = StepScalars.NextPower(state, a.Power2[first], o.Beta2);
+                var s = StepScalars.HomeAdam(state, a.ParamDType, o.Lr, o.Beta1, o.Beta2, o.Eps, o.WeightDecay, tau, p1, p2);
+                if (decide)
+                {
+                    a.RunHomeAdam[r] = s;
+                    device.HomeAdamUpdateMoments(d.Grads, offset, d.Buffers[0], d.Buffers[1], offset, length, s, group.DeviceDecision!);
+                    anyRun = true;
+                }
+                else
+                {
+                    device.HomeAdamStep(d.Values, d.Grads, offset, d.Buffers[0], d.Buffers[1], offset, length, s, FusedRule, counter);
+                }
+                a.Advance(r, a.Steps[first] + 1, p1, p2);
+                steppedElements += length;
+            }
+        }
+        if (!decide || !anyRun) return;
+
+        var h = (HomeAdamOptions)o;
+        device.DecideHomeAdamGroup(group.DeviceDecision!, h.Tau, h.Capturable);
+        foreach (var a in group.Arenas)
+            for (int r = 0; r < a.RunCount; r++)
+                device.HomeAdamApply(a.Device!.Values, a.RunOffset(r), a.Device.Buffers[0], a.Device.Buffers[1], a.RunOffset(r), a.RunLength(r),
+                    a.RunHomeAdam[r], group.DeviceDecision!, counter);
     }
 
     // torch.minimum of 0-d tensors of two dtypes promotes to the wider one, and τ is then compared in it.

@@ -1,3 +1,4 @@
+using Optimizers.Accelerators;
 using Optimizers.Kernels;
 using Optimizers.Storage;
 
@@ -8,7 +9,27 @@ namespace Optimizers;
 /// the non-finite-gradient policy, telemetry, <see cref="ZeroGrad"/> and state dicts. A step either completes for every
 /// parameter or changes nothing: every check runs over every group before the first kernel call.
 /// </summary>
-public abstract class Optimizer
+/// <remarks>
+/// <para><b>Backends.</b> An optimizer runs on the CPU (default) or, when built with an accelerator
+/// <see cref="ExecutionBackend"/>, on an OpenCL or CUDA device. There every group's parameters, gradients and state are
+/// device-resident arenas and a step launches the same per-segment kernels with the same host scalars, giving the CPU's
+/// bits. The host keeps a staging copy of each arena; data crosses only at these documented points:</para>
+/// <list type="bullet">
+/// <item><c>Step()</c> uploads every gradient (gradients are written on the host through <see cref="Parameter"/>), and
+/// first uploads values or state the host changed since the last step.</item>
+/// <item><see cref="Parameter.Value{T}"/> of a parameter of this optimizer downloads the values of every arena if the device
+/// holds newer ones, and then counts the host copy as the current one (the span is writable): the next <c>Step()</c>
+/// uploads it. Reading values every step therefore costs one download and one upload of the values.</item>
+/// <item><see cref="StateDict"/> (and checkpoint saving) downloads the state if the device holds newer state;
+/// <see cref="LoadStateDict"/> writes the host copy, which the next step uploads. The format is the CPU's.</item>
+/// <item>Under <see cref="NonFinitePolicy.SkipStep"/> or <see cref="NonFinitePolicy.Throw"/>, or with telemetry, each step
+/// reads back one flag per parameter (the non-finite check runs on the device); telemetry also reads one counter per
+/// group. HomeAdam's group decision never leaves the device.</item>
+/// </list>
+/// <para>Dispose the optimizer to free device memory; it downloads values and state first, so parameters and
+/// <see cref="StateDict"/> still show the final results.</para>
+/// </remarks>
+public abstract class Optimizer : IDisposable
 {
     internal sealed class Group
     {
@@ -18,17 +39,32 @@ public abstract class Optimizer
         public required (int Arena, int Member)[] Location;
         public string? Role;
         public readonly GroupTelemetry Telemetry = new();
+        public HomeAdamDeviceGroup? DeviceDecision;
     }
 
     private protected readonly List<Group> _groups = [];
     readonly GroupTelemetry[] _telemetryView;
 
+    // Accelerator only: the backend, scratch for the per-step device reads, and which copy of the values and of the state
+    // is current (both, after an upload or download; one of them after a step or a host write).
+    AcceleratorKernelBackend? _device;
+    readonly bool _ownsDevice;
+    DeviceFlags? _nonFiniteFlags;
+    uint[] _nonFiniteFlagValues = [];
+    DeviceCounter? _adaptiveCounter;
+    bool _hostValuesCurrent = true, _deviceValuesCurrent = true, _hostStateCurrent = true, _deviceStateCurrent = true;
+    bool _disposed;
+
     private protected Optimizer(string kind, KernelPath kernelPath, IReadOnlyList<(IReadOnlyList<Parameter> Parameters, OptimizerOptions Options, string? Role)> groups,
-        bool allowEmpty = false)
+        bool allowEmpty = false, ExecutionBackend? backend = null)
     {
         Kind = kind;
         if (!Enum.IsDefined(kernelPath)) throw new ArgumentOutOfRangeException(nameof(kernelPath), $"Invalid kernelPath: {(int)kernelPath} (expected Auto, Scalar, Simd or Threads).");
         KernelPath = kernelPath;
+        backend ??= ExecutionBackend.Cpu;
+        if (backend.Kind != ExecutionBackendKind.Cpu && kernelPath != KernelPath.Auto)
+            throw new ArgumentException($"Invalid kernelPath: {kernelPath}; it chooses a CPU code path and only Auto is valid with the {backend.Kind} backend.", nameof(kernelPath));
+        Backend = backend.Kind;
 
         // Every check first: nothing is re-homed until the whole configuration is known to be valid.
         var seen = new HashSet<Parameter>(ReferenceEqualityComparer.Instance);
@@ -56,6 +92,10 @@ public abstract class Optimizer
                     throw new ArgumentException($"A parameter group holds {length} {sameType.Key} elements; at most {Array.MaxLength} fit one arena (split it into groups).", "parameters");
         NonFinitePolicy = policy ?? NonFinitePolicy.Propagate;
 
+        // Opened before any parameter is re-homed, so a missing device leaves every parameter as it was.
+        _device = backend.Open(out _ownsDevice);
+        DeviceName = _device?.DeviceName ?? "CPU";
+
         foreach (var (parameters, options, role) in groups)
         {
             var ps = parameters.ToArray();
@@ -75,6 +115,143 @@ public abstract class Optimizer
             _groups.Add(new Group { Options = options, Parameters = ps, Arenas = arenas, Location = location, Role = role });
         }
         _telemetryView = _groups.Select(g => g.Telemetry).ToArray();
+        if (_device is not null) AttachDevice(_device);
+    }
+
+    void AttachDevice(AcceleratorKernelBackend device)
+    {
+        try
+        {
+            foreach (var g in _groups)
+                foreach (var a in g.Arenas) a.AttachDevice(device);
+            int members = _groups.Sum(g => g.Parameters.Length);
+            _nonFiniteFlags = device.CreateFlags(members);
+            _nonFiniteFlagValues = new uint[members];
+            _adaptiveCounter = device.CreateCounter();
+        }
+        catch
+        {
+            ReleaseDevice();
+            throw;
+        }
+    }
+
+    /// <summary>Where the arenas live and the kernels run (chosen at construction).</summary>
+    public ExecutionBackendKind Backend { get; }
+
+    /// <summary>The device the kernels run on (<c>CPU</c> for the CPU backend).</summary>
+    public string DeviceName { get; }
+
+    /// <summary>The accelerator, or null on the CPU.</summary>
+    private protected AcceleratorKernelBackend? Device => _device;
+
+    /// <summary>The adaptive-branch counter kernels add to during a step taken with telemetry on a device; null otherwise.</summary>
+    private protected DeviceCounter? StepAdaptiveCounter { get; private set; }
+
+    /// <summary>
+    /// Frees the device memory of an accelerator-backed optimizer (and the device itself when the optimizer opened it),
+    /// after downloading values and state, so the parameters and <see cref="StateDict"/> keep the final results. A CPU
+    /// optimizer holds nothing to free. <c>Step()</c> throws <see cref="ObjectDisposedException"/> afterwards.
+    /// </summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        if (_device is not null)
+        {
+            PullValues();
+            PullState();
+        }
+        _disposed = true;
+        ReleaseDevice();
+        GC.SuppressFinalize(this);
+    }
+
+    void ReleaseDevice()
+    {
+        var device = _device;
+        if (device is null) return;
+        foreach (var g in _groups)
+        {
+            g.DeviceDecision?.Dispose();
+            g.DeviceDecision = null;
+            foreach (var a in g.Arenas) a.DetachDevice();
+        }
+        _nonFiniteFlags?.Dispose();
+        _adaptiveCounter?.Dispose();
+        _device = null;
+        if (_ownsDevice) device.Dispose();
+    }
+
+    // ---- host/device synchronization (see the class remarks) ----------------------------------
+
+    /// <summary>Called by <see cref="Parameter.Value{T}"/>: makes the host values current and the host copy the one to upload.</summary>
+    internal void BeforeHostValueAccess()
+    {
+        if (_device is null) return;
+        PullValues();
+        _deviceValuesCurrent = false;
+    }
+
+    void PullValues()
+    {
+        if (_device is null || _hostValuesCurrent) return;
+        foreach (var g in _groups)
+            foreach (var a in g.Arenas) a.Device!.DownloadValues();
+        _hostValuesCurrent = true;
+    }
+
+    void PullState()
+    {
+        if (_device is null || _hostStateCurrent) return;
+        foreach (var g in _groups)
+            foreach (var a in g.Arenas) a.Device!.DownloadState();
+        _hostStateCurrent = true;
+    }
+
+    void StateWrittenOnHost()
+    {
+        if (_device is not null) _deviceStateCurrent = false;
+    }
+
+    void PrepareDeviceStep()
+    {
+        foreach (var g in _groups)
+            foreach (var a in g.Arenas)
+            {
+                if (!_deviceValuesCurrent) a.Device!.UploadValues();
+                if (!_deviceStateCurrent) a.Device!.UploadState();
+                a.Device!.UploadGrads();
+            }
+        _deviceValuesCurrent = _deviceStateCurrent = true;
+    }
+
+    // One flag per parameter, set on the device; read back in one copy because skipping or throwing is host control flow.
+    int CountNonFiniteOnDevice(Group group, int firstSlot, ref Parameter? first)
+    {
+        int count = 0, slot = firstSlot;
+        foreach (var a in group.Arenas)
+            foreach (var p in a.Members)
+            {
+                if (p.HasGrad && _nonFiniteFlagValues[slot] != 0)
+                {
+                    count++;
+                    first ??= p;
+                }
+                slot++;
+            }
+        return count;
+    }
+
+    void FlagNonFiniteOnDevice()
+    {
+        var device = _device!;
+        device.ClearFlags(_nonFiniteFlags!);
+        int slot = 0;
+        foreach (var g in _groups)
+            foreach (var a in g.Arenas)
+                for (int i = 0; i < a.Members.Length; i++, slot++)
+                    if (a.Members[i].HasGrad) device.FlagNonFinite(a.Device!.Grads, a.Offsets[i], a.Members[i].Length, _nonFiniteFlags!, slot);
+        device.ReadFlags(_nonFiniteFlags!, _nonFiniteFlagValues);
     }
 
     /// <summary>The optimizer's name as upstream spells it (<c>AdamW</c>, <c>AdamSRF</c>, <c>HomeAdam</c>, <c>HomeAdamEW</c>, <c>STAC</c>).</summary>
@@ -137,6 +314,7 @@ public abstract class Optimizer
     /// <exception cref="NonFiniteGradientException">Under <see cref="NonFinitePolicy.Throw"/>, a gradient holds NaN or ±∞. Nothing changed.</exception>
     public void Step()
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         foreach (var g in _groups)
             foreach (var p in g.Parameters)
                 if (p.HasSparseGrad)
@@ -146,14 +324,23 @@ public abstract class Optimizer
         if (telemetry)
             foreach (var g in _groups) g.Telemetry.Reset();
 
+        if (_device is not null) PrepareDeviceStep();
+
         if (NonFinitePolicy != NonFinitePolicy.Propagate || telemetry)
         {
-            int bad = 0;
+            int bad = 0, slot = 0;
             Parameter? first = null;
+            if (_device is not null) FlagNonFiniteOnDevice();
             foreach (var g in _groups)
             {
                 int count = 0;
-                foreach (var a in g.Arenas) count += a.CountNonFinite(ref first);
+                if (_device is not null)
+                {
+                    count = CountNonFiniteOnDevice(g, slot, ref first);
+                    slot += g.Parameters.Length;
+                }
+                else
+                    foreach (var a in g.Arenas) count += a.CountNonFinite(ref first);
                 if (telemetry) g.Telemetry.NonFiniteGradients = count;
                 bad += count;
             }
@@ -168,10 +355,15 @@ public abstract class Optimizer
             }
         }
 
+        // From the first launch on, the device holds the newer values and state.
+        if (_device is not null) _hostValuesCurrent = _hostStateCurrent = false;
+        StepAdaptiveCounter = telemetry && _device is not null ? _adaptiveCounter : null;
         foreach (var g in _groups)
         {
             long adaptive = 0, stepped = 0;
+            if (StepAdaptiveCounter is { } counter) _device!.ResetCounter(counter);
             StepGroup(g, ref adaptive, ref stepped);
+            if (StepAdaptiveCounter is { } used) adaptive += _device!.ReadCounter(used);
             if (telemetry)
             {
                 g.Telemetry.Steps++;
@@ -218,6 +410,7 @@ public abstract class Optimizer
     /// <summary>A deep copy of the whole optimizer state: options, buffers, counters, running products, partition.</summary>
     public OptimizerState StateDict()
     {
+        PullState();
         var groups = new List<GroupState>(_groups.Count);
         foreach (var g in _groups)
         {
@@ -288,6 +481,7 @@ public abstract class Optimizer
         }
 
         // Everything matches: apply.
+        PullState();
         for (int gi = 0; gi < _groups.Count; gi++)
         {
             var g = _groups[gi];
@@ -307,6 +501,7 @@ public abstract class Optimizer
             }
         }
         NonFiniteSkippedSteps = state.NonFiniteSkippedSteps;
+        StateWrittenOnHost();
         OnOptionsLoaded();
     }
 
@@ -366,6 +561,7 @@ public abstract class Optimizer
     {
         var (a, m, role) = Locate(p);
         if (!a.HasState[m]) return null;
+        PullState();
         var d = new Dictionary<string, double[]>(StringComparer.Ordinal);
         if (HasStepCounter(role)) d["step"] = [a.Steps[m]];
         if (HasBetaPowers) { d["beta1_power"] = [a.Power1[m]]; d["beta2_power"] = [a.Power2[m]]; }
@@ -383,6 +579,8 @@ public abstract class Optimizer
     {
         var (a, m, role) = Locate(p);
         if (state is null) { a.HasState[m] = false; return; }
+        PullState();
+        StateWrittenOnHost();
         a.InitState(m);
         if (state.TryGetValue("step", out var step)) a.Steps[m] = step[0];
         if (state.TryGetValue("beta1_power", out var p1)) a.Power1[m] = p1[0];

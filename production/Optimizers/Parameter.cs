@@ -87,7 +87,13 @@ public sealed class Parameter
 
     /// <summary>The value, flat and row-major. <typeparamref name="T"/> must be <see cref="float"/> for Float32 and <see cref="double"/> for Float64.</summary>
     /// <exception cref="InvalidOperationException"><typeparamref name="T"/> does not match <see cref="DType"/>.</exception>
-    public Span<T> Value<T>() where T : unmanaged => _values.Span<T>(_offset, Length);
+    /// <remarks>When an optimizer on an accelerator owns this parameter, the call first downloads the values if the device
+    /// holds newer ones, and the host copy becomes the one the next <c>Step()</c> uploads (see <see cref="Optimizer"/>).</remarks>
+    public Span<T> Value<T>() where T : unmanaged
+    {
+        (Owner as Optimizer)?.BeforeHostValueAccess();
+        return _values.Span<T>(_offset, Length);
+    }
 
     /// <summary>The attached dense gradient.</summary>
     /// <exception cref="InvalidOperationException">No dense gradient is attached, or <typeparamref name="T"/> does not match <see cref="DType"/>.</exception>

@@ -113,10 +113,12 @@ public sealed class Stac : Optimizer
     /// <param name="kernelPath">CPU code path.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is outside its range; checked in upstream's order (lr, eps, weight_decay, betas, trunk_momentum, last_n_layers, then the resolved trunk/cap values).</exception>
     /// <exception cref="ArgumentException">The model has no trainable parameter, or a parameter already lives in another optimizer.</exception>
-    public Stac(Module model, StacOptions? options = null, KernelPath kernelPath = KernelPath.Auto)
-        : this(Prepare(model, options ?? new StacOptions()), kernelPath) { }
+    /// <param name="backend">Where the arenas live and the kernels run; <c>null</c> means <see cref="ExecutionBackend.Cpu"/>. With an accelerator, <paramref name="kernelPath"/> must stay Auto.</param>
+    /// <exception cref="PlatformNotSupportedException"><paramref name="backend"/> is an accelerator this machine does not have (the message says why); no parameter was touched.</exception>
+    public Stac(Module model, StacOptions? options = null, KernelPath kernelPath = KernelPath.Auto, ExecutionBackend? backend = null)
+        : this(Prepare(model, options ?? new StacOptions()), kernelPath, backend) { }
 
-    Stac(Prepared prepared, KernelPath kernelPath) : base("STAC", kernelPath, prepared.Groups)
+    Stac(Prepared prepared, KernelPath kernelPath, ExecutionBackend? backend) : base("STAC", kernelPath, prepared.Groups, backend: backend)
     {
         Partition = prepared.Partition;
     }
@@ -172,7 +174,7 @@ public sealed class Stac : Optimizer
         var o = (StacOptions)group.Options;
         if (group.Role == "cap")
         {
-            AdamW.StepArenas(group, o.ResolvedCapLr, o.Beta1, o.Beta2, o.Eps, o.ResolvedCapWeightDecay, o.Amsgrad, o.Maximize, KernelPath, ref steppedElements);
+            AdamW.StepArenas(group, o.ResolvedCapLr, o.Beta1, o.Beta2, o.Eps, o.ResolvedCapWeightDecay, o.Amsgrad, o.Maximize, KernelPath, Device, ref steppedElements);
             return;
         }
         double lr = o.ResolvedTrunkLr(Partition.IsHybrid);
@@ -185,7 +187,10 @@ public sealed class Stac : Optimizer
             for (int r = 0; r < a.RunCount; r++)
             {
                 int offset = a.RunOffset(r), length = a.RunLength(r);
-                StacTrunkKernel.Step(a.Values, a.Grads, offset, buffer, offset, length, s, KernelPath);
+                if (Device is { } device)
+                    device.StacTrunkStep(a.Device!.Values, a.Device.Grads, offset, a.Device.Buffers.Length > 0 ? a.Device.Buffers[0] : null, offset, length, s);
+                else
+                    StacTrunkKernel.Step(a.Values, a.Grads, offset, buffer, offset, length, s, KernelPath);
                 steppedElements += length;
             }
         }

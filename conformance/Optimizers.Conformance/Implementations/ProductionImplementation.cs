@@ -1,24 +1,44 @@
 using Optimizers.Conformance.Replay;
 using Optimizers.Conformance.Trajectories;
+using Optimizers.Accelerators.Cuda;
+using Optimizers.Accelerators.OpenCl;
 using Optimizers.Kernels;
 
 namespace Optimizers.Conformance.Implementations;
 
 /// <summary>
 /// The production library under replay: <c>production</c> (KernelPath.Auto), <c>production:scalar</c>,
-/// <c>production:simd</c>, <c>production:threads</c>. Builds the optimizer from the case's resolved groups (and its
-/// model tree for STAC) and speaks upstream's state vocabulary through the optimizer's internal hooks.
+/// <c>production:simd</c>, <c>production:threads</c>, and on an accelerator <c>production:opencl</c> (the first OpenCL
+/// device) and <c>production:cuda</c> (CUDA device 0). Builds the optimizer from the case's resolved groups (and its
+/// model tree for STAC) and speaks upstream's state vocabulary through the optimizer's internal hooks, which move state
+/// between host and device as the optimizer documents.
 /// </summary>
-public sealed partial class ProductionImplementation(KernelPath kernelPath = KernelPath.Auto) : IImplementation
+public sealed partial class ProductionImplementation(KernelPath kernelPath = KernelPath.Auto, ExecutionBackendKind backend = ExecutionBackendKind.Cpu) : IImplementation
 {
     public KernelPath KernelPath { get; } = kernelPath;
 
-    public string Name => KernelPath switch
+    /// <summary>Where the optimizers of this implementation run.</summary>
+    public ExecutionBackendKind Backend { get; } = backend;
+
+    public string Name => Backend switch
     {
-        KernelPath.Scalar => "production:scalar",
-        KernelPath.Simd => "production:simd",
-        KernelPath.Threads => "production:threads",
-        _ => "production",
+        ExecutionBackendKind.OpenCl => "production:opencl",
+        ExecutionBackendKind.Cuda => "production:cuda",
+        _ => KernelPath switch
+        {
+            KernelPath.Scalar => "production:scalar",
+            KernelPath.Simd => "production:simd",
+            KernelPath.Threads => "production:threads",
+            _ => "production",
+        },
+    };
+
+    // Each session opens (and its optimizer closes) its own device context: sessions stay independent, even in parallel.
+    ExecutionBackend? SessionBackend() => Backend switch
+    {
+        ExecutionBackendKind.OpenCl => ExecutionBackend.OpenCl(),
+        ExecutionBackendKind.Cuda => ExecutionBackend.Cuda(),
+        _ => null,
     };
 
     /// <summary>The implementation an <c>--impl</c> name selects, or null if the name is not a production one.</summary>
@@ -28,18 +48,40 @@ public sealed partial class ProductionImplementation(KernelPath kernelPath = Ker
         "production:scalar" => new(KernelPath.Scalar),
         "production:simd" => new(KernelPath.Simd),
         "production:threads" => new(KernelPath.Threads),
+        "production:opencl" => new(KernelPath.Auto, ExecutionBackendKind.OpenCl),
+        "production:cuda" => new(KernelPath.Auto, ExecutionBackendKind.Cuda),
         _ => null,
     };
 
     public bool Supports(TrajectoryCase trajectoryCase, out string? reason)
     {
         reason = trajectoryCase.Optimizer is "AdamW" or "AdamSRF" or "HomeAdam" or "HomeAdamEW" or "STAC"
-            ? null
+            ? BackendMissing(trajectoryCase)
             : $"unknown optimizer '{trajectoryCase.Optimizer}'";
         return reason is null;
     }
 
-    public IReplaySession Start(TrajectoryCase trajectoryCase) => new Session(trajectoryCase, KernelPath);
+    string? BackendMissing(TrajectoryCase c)
+    {
+        switch (Backend)
+        {
+            case ExecutionBackendKind.OpenCl:
+                if (!OpenClDevices.Availability.IsAvailable) return OpenClDevices.Availability.Reason;
+                if (!OpenClDevices.All[0].HasFloat64 && UsesFloat64(c))
+                    return $"OpenCL device {OpenClDevices.All[0]} lacks cl_khr_fp64, which float64 parameters or state need";
+                return null;
+            case ExecutionBackendKind.Cuda:
+                return CudaKernelBackend.Availability.IsAvailable ? null : CudaKernelBackend.Availability.Reason;
+            default:
+                return null;
+        }
+    }
+
+    static bool UsesFloat64(TrajectoryCase c)
+        => c.ParamDType == RecordedDType.Float64
+           || c.Groups.Any(g => g.DType("state_dtype") == RecordedDType.Float64 || g.DType("trunk_state_dtype") == RecordedDType.Float64);
+
+    public IReplaySession Start(TrajectoryCase trajectoryCase) => new Session(trajectoryCase, KernelPath, SessionBackend());
 
     internal static DType ToDType(RecordedDType d) => d switch
     {
@@ -56,7 +98,7 @@ public sealed partial class ProductionImplementation(KernelPath kernelPath = Ker
         readonly Optimizer _optimizer;
         readonly HashSet<Parameter> _managed = new(ReferenceEqualityComparer.Instance);
 
-        public Session(TrajectoryCase c, KernelPath path)
+        public Session(TrajectoryCase c, KernelPath path, ExecutionBackend? backend)
         {
             _case = c;
             var dtype = ToDType(c.ParamDType);
@@ -64,17 +106,17 @@ public sealed partial class ProductionImplementation(KernelPath kernelPath = Ker
             for (int i = 0; i < _params.Length; i++) Write(_params[i], c.Params[i].Init);
             _optimizer = c.Optimizer switch
             {
-                "AdamW" => new AdamW(c.Groups.Select(g => new ParamGroup<AdamWOptions>(Members(g), AdamWOptionsOf(g))), null, path),
-                "AdamSRF" => new AdamSrf(c.Groups.Select(g => new ParamGroup<AdamSrfOptions>(Members(g), Family(new AdamSrfOptions(), g))), null, path),
+                "AdamW" => new AdamW(c.Groups.Select(g => new ParamGroup<AdamWOptions>(Members(g), AdamWOptionsOf(g))), null, path, backend),
+                "AdamSRF" => new AdamSrf(c.Groups.Select(g => new ParamGroup<AdamSrfOptions>(Members(g), Family(new AdamSrfOptions(), g))), null, path, backend),
                 "HomeAdam" => new HomeAdam(c.Groups.Select(g => new ParamGroup<HomeAdamOptions>(Members(g),
-                    Family(new HomeAdamOptions(), g) with { Tau = g.Double("tau"), Capturable = g.Bool("capturable") })), null, path),
+                    Family(new HomeAdamOptions(), g) with { Tau = g.Double("tau"), Capturable = g.Bool("capturable") })), null, path, backend),
                 "HomeAdamEW" => new HomeAdamEW(c.Groups.Select(g => new ParamGroup<HomeAdamEWOptions>(Members(g),
                     Family(new HomeAdamEWOptions(), g) with
                     {
                         Tau = g.Double("tau"),
                         UpdateMode = g.String("update_mode") == "where_update" ? HomeAdamEWUpdateMode.WhereUpdate : HomeAdamEWUpdateMode.Denom,
-                    })), null, path),
-                "STAC" => BuildStac(c, path),
+                    })), null, path, backend),
+                "STAC" => BuildStac(c, path, backend),
                 _ => throw new NotSupportedException($"unknown optimizer '{c.Optimizer}'"),
             };
             for (int g = 0; g < _optimizer.GroupCount; g++)
@@ -103,7 +145,7 @@ public sealed partial class ProductionImplementation(KernelPath kernelPath = Ker
             };
         }
 
-        Stac BuildStac(TrajectoryCase c, KernelPath path)
+        Stac BuildStac(TrajectoryCase c, KernelPath path, ExecutionBackend? backend)
         {
             if (c.Model is null) throw new InvalidDataException($"case '{c.Id}': a STAC case needs its model tree.");
             var byName = new Dictionary<string, Parameter>(StringComparer.Ordinal);
@@ -149,7 +191,7 @@ public sealed partial class ProductionImplementation(KernelPath kernelPath = Ker
                 TrunkStateDType = g0.DType("trunk_state_dtype") is { } d ? ToDType(d) : null,
                 NonFinitePolicy = g0.Bool("error_if_nonfinite") ? NonFinitePolicy.Throw : NonFinitePolicy.SkipStep,
             };
-            return new Stac(root ?? throw new InvalidDataException($"case '{c.Id}': the model tree has no root."), options, path);
+            return new Stac(root ?? throw new InvalidDataException($"case '{c.Id}': the model tree has no root."), options, path, backend);
         }
 
         static void Write(Parameter p, double[] values)
@@ -204,6 +246,6 @@ public sealed partial class ProductionImplementation(KernelPath kernelPath = Ker
             return result;
         }
 
-        public void Dispose() { }
+        public void Dispose() => _optimizer.Dispose();
     }
 }

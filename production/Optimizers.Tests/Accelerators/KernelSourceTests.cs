@@ -9,6 +9,7 @@ public sealed class KernelSourceTests
     [InlineData(KernelFamily.HomeAdamFamily)]
     [InlineData(KernelFamily.AdamW)]
     [InlineData(KernelFamily.StacTrunk)]
+    [InlineData(KernelFamily.GradientCheck)]
     public void BothDialectsCompileTheSameFamilyText(KernelFamily family)
     {
         string openCl = KernelSource.Compose(KernelDialect.OpenCl, family);
@@ -40,6 +41,6 @@ public sealed class KernelSourceTests
     {
         Assert.Equal(["-DPARAM_KIND=1", "-DSTATE_KIND=3"], KernelSource.Defines(DType.Float64, DType.BFloat16));
         Assert.Throws<ArgumentOutOfRangeException>(() => KernelSource.Defines(DType.Float16, DType.Float32));
-        Assert.Equal(18, Enum.GetValues<KernelFamily>().Sum(f => KernelSource.Variants(f).Count()));
+        Assert.Equal(20, Enum.GetValues<KernelFamily>().Sum(f => KernelSource.Variants(f).Count()));
     }
 }

@@ -1,3 +1,4 @@
+using Optimizers.Kernels;
 using static Optimizers.Tests.TestModels;
 
 namespace Optimizers.Tests.Checkpoints;
@@ -10,37 +11,45 @@ internal static class CheckpointScenarios
 {
     public sealed record Built(Optimizer Optimizer, List<Parameter> Parameters);
 
-    /// <summary>Scenario name → factory taking the initialisation seed. Names are stable: they are the theory's cases.</summary>
-    public static readonly IReadOnlyDictionary<string, Func<int, Built>> All = Create();
+    /// <summary>Scenario name → factory taking the initialisation seed (CPU, <see cref="KernelPath.Auto"/>). Names are stable: they are the theory's cases.</summary>
+    public static readonly IReadOnlyDictionary<string, Func<int, Built>> All;
 
     public static IEnumerable<object[]> Names => All.Keys.Select(k => new object[] { k });
 
-    static Dictionary<string, Func<int, Built>> Create()
+    /// <summary>Scenario name → factory taking the initialisation seed, the CPU path and the backend.</summary>
+    static readonly Dictionary<string, Func<int, KernelPath, ExecutionBackend?, Built>> Factories = Create();
+
+    static CheckpointScenarios() => All = Factories.ToDictionary(kv => kv.Key, kv => (Func<int, Built>)(seed => kv.Value(seed, KernelPath.Auto, null)), StringComparer.Ordinal);
+
+    /// <summary>Builds <paramref name="scenario"/> on <paramref name="backend"/> (null: the CPU on <paramref name="path"/>).</summary>
+    public static Built Build(string scenario, int seed, KernelPath path, ExecutionBackend? backend) => Factories[scenario](seed, path, backend);
+
+    static Dictionary<string, Func<int, KernelPath, ExecutionBackend?, Built>> Create()
     {
-        var d = new Dictionary<string, Func<int, Built>>(StringComparer.Ordinal);
-        d["AdamW float32"] = seed => Flat(seed, DType.Float32, ps => new AdamW(ps, new AdamWOptions { Lr = 1e-2, WeightDecay = 0.1 }));
-        d["AdamW float64"] = seed => Flat(seed, DType.Float64, ps => new AdamW(ps, new AdamWOptions { Lr = 1e-2 }));
-        d["AdamW amsgrad, two groups, mixed dtypes"] = seed => Grouped(seed, (a, b) => new AdamW(
-            [new ParamGroup<AdamWOptions>(a), new ParamGroup<AdamWOptions>(b, new AdamWOptions { Lr = 3e-3, Amsgrad = true })], new AdamWOptions { Amsgrad = true }));
+        var d = new Dictionary<string, Func<int, KernelPath, ExecutionBackend?, Built>>(StringComparer.Ordinal);
+        d["AdamW float32"] = (seed, k, x) => Flat(seed, DType.Float32, ps => new AdamW(ps, new AdamWOptions { Lr = 1e-2, WeightDecay = 0.1 }, k, x));
+        d["AdamW float64"] = (seed, k, x) => Flat(seed, DType.Float64, ps => new AdamW(ps, new AdamWOptions { Lr = 1e-2 }, k, x));
+        d["AdamW amsgrad, two groups, mixed dtypes"] = (seed, k, x) => Grouped(seed, (a, b) => new AdamW(
+            [new ParamGroup<AdamWOptions>(a), new ParamGroup<AdamWOptions>(b, new AdamWOptions { Lr = 3e-3, Amsgrad = true })], new AdamWOptions { Amsgrad = true }, k, x));
         foreach (var state in new[] { DType.Float32, DType.Float64, DType.BFloat16, DType.Float16 })
         {
-            d[$"AdamSRF state {state}"] = seed => Grouped(seed, (a, b) => new AdamSrf(
+            d[$"AdamSRF state {state}"] = (seed, k, x) => Grouped(seed, (a, b) => new AdamSrf(
                 [new ParamGroup<AdamSrfOptions>(a), new ParamGroup<AdamSrfOptions>(b, new AdamSrfOptions { Lr = 2e-3, StateDType = state, WeightDecay = 0.01 })],
-                new AdamSrfOptions { Lr = 1e-2, StateDType = state }));
+                new AdamSrfOptions { Lr = 1e-2, StateDType = state }, k, x));
             // τ between the typical v̂ of the two groups, so both branches of the group decision are taken along the way.
-            d[$"HomeAdam state {state}"] = seed => Grouped(seed, (a, b) => new HomeAdam(
+            d[$"HomeAdam state {state}"] = (seed, k, x) => Grouped(seed, (a, b) => new HomeAdam(
                 [new ParamGroup<HomeAdamOptions>(a), new ParamGroup<HomeAdamOptions>(b, new HomeAdamOptions { Lr = 2e-3, StateDType = state, Tau = 1e-6, Capturable = true })],
-                new HomeAdamOptions { Lr = 1e-2, StateDType = state, Tau = 1e-2 }));
-            d[$"HomeAdamEW state {state}"] = seed => Grouped(seed, (a, b) => new HomeAdamEW(
+                new HomeAdamOptions { Lr = 1e-2, StateDType = state, Tau = 1e-2 }, k, x));
+            d[$"HomeAdamEW state {state}"] = (seed, k, x) => Grouped(seed, (a, b) => new HomeAdamEW(
                 [new ParamGroup<HomeAdamEWOptions>(a), new ParamGroup<HomeAdamEWOptions>(b, new HomeAdamEWOptions { StateDType = state, Tau = 1e-3, UpdateMode = HomeAdamEWUpdateMode.WhereUpdate })],
-                new HomeAdamEWOptions { Lr = 1e-2, StateDType = state, Tau = 1e-2 }));
+                new HomeAdamEWOptions { Lr = 1e-2, StateDType = state, Tau = 1e-2 }, k, x));
         }
-        d["HomeAdamEW state follows parameter"] = seed => Grouped(seed, (a, b) => new HomeAdamEW([.. a, .. b], new HomeAdamEWOptions { StateDType = null, Tau = 1e-3 }));
+        d["HomeAdamEW state follows parameter"] = (seed, k, x) => Grouped(seed, (a, b) => new HomeAdamEW([.. a, .. b], new HomeAdamEWOptions { StateDType = null, Tau = 1e-3 }, k, x));
         foreach (var trunk in new DType?[] { null, DType.Float32, DType.Float64, DType.BFloat16, DType.Float16 })
-            d[$"STAC trunk state {trunk?.ToString() ?? "follows parameter"}"] = seed => Stac(seed, DType.Float32, new StacOptions { Lr = 1e-2, TrunkStateDType = trunk, WeightDecay = 0.01 });
-        d["STAC float64, amsgrad cap of two layers"] = seed => Stac(seed, DType.Float64, new StacOptions { LastNLayers = 2, Amsgrad = true, TrunkMomentum = 0.8 });
-        d["STAC plain sign trunk (no trunk state)"] = seed => Stac(seed, DType.Float32, new StacOptions { TrunkMomentum = 0.0 });
-        d["STAC all cap"] = seed => Stac(seed, DType.Float32, new StacOptions { LastNLayers = 10 });
+            d[$"STAC trunk state {trunk?.ToString() ?? "follows parameter"}"] = (seed, k, x) => Stac(seed, DType.Float32, new StacOptions { Lr = 1e-2, TrunkStateDType = trunk, WeightDecay = 0.01 }, k, x);
+        d["STAC float64, amsgrad cap of two layers"] = (seed, k, x) => Stac(seed, DType.Float64, new StacOptions { LastNLayers = 2, Amsgrad = true, TrunkMomentum = 0.8 }, k, x);
+        d["STAC plain sign trunk (no trunk state)"] = (seed, k, x) => Stac(seed, DType.Float32, new StacOptions { TrunkMomentum = 0.0 }, k, x);
+        d["STAC all cap"] = (seed, k, x) => Stac(seed, DType.Float32, new StacOptions { LastNLayers = 10 }, k, x);
         return d;
     }
 
@@ -60,10 +69,10 @@ internal static class CheckpointScenarios
         return new Built(optimizer, AllParameters(optimizer));
     }
 
-    static Built Stac(int seed, DType dtype, StacOptions options)
+    static Built Stac(int seed, DType dtype, StacOptions options, KernelPath path, ExecutionBackend? backend)
     {
         var model = StackedNet(dtype);
-        var optimizer = new Stac(model, options);
+        var optimizer = new Stac(model, options, path, backend);
         var ps = AllParameters(optimizer);
         Initialise(ps, seed);
         return new Built(optimizer, ps);

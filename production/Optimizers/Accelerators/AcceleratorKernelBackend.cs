@@ -97,6 +97,24 @@ public sealed class DeviceCounter : IDisposable
     public void Dispose() => Memory.Dispose();
 }
 
+/// <summary>One device flag per parameter (u32 each), set by <see cref="AcceleratorKernelBackend.FlagNonFinite"/>.</summary>
+public sealed class DeviceFlags : IDisposable
+{
+    internal DeviceFlags(DeviceMemory memory, int count)
+    {
+        Memory = memory;
+        Count = count;
+    }
+
+    internal DeviceMemory Memory { get; }
+
+    /// <summary>Number of flags.</summary>
+    public int Count { get; }
+
+    /// <inheritdoc/>
+    public void Dispose() => Memory.Dispose();
+}
+
 /// <summary>
 /// The CPU kernel façade (<see cref="HomeAdamFamilyKernel"/>, <see cref="AdamWKernel"/>,
 /// <see cref="StacTrunkKernel"/>) on device arenas: the same arguments, the same validation (before
@@ -157,6 +175,18 @@ public abstract class AcceleratorKernelBackend : IDisposable
         var zeros = new byte[(int)Math.Min(memory.ByteLength, 1 << 20)];
         for (long at = 0; at < memory.ByteLength; at += zeros.Length)
             Write(memory, at, zeros.AsSpan(0, (int)Math.Min(zeros.Length, memory.ByteLength - at)));
+    }
+
+    /// <summary>Zero-fills the segment [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="length"/>) of a device arena (lazily created state).</summary>
+    public void Clear(DeviceBuffer buffer, int offset, int length)
+    {
+        CheckOwned(buffer, nameof(buffer));
+        CheckSegment(buffer.Length, buffer.Length, offset, length, "cleared");
+        int size = DeviceBuffer.ElementSize(buffer.DType);
+        long start = (long)offset * size, end = start + (long)length * size;
+        var zeros = new byte[(int)Math.Min(end - start, 1 << 20)];
+        for (long at = start; at < end; at += zeros.Length)
+            Write(buffer.Memory, at, zeros.AsSpan(0, (int)Math.Min(zeros.Length, end - at)));
     }
 
     /// <summary>Allocates a device arena holding a copy of <paramref name="source"/>.</summary>
@@ -359,6 +389,48 @@ public abstract class AcceleratorKernelBackend : IDisposable
             KernelArgument.Of(rule), KernelArgument.Of(group.Scalars),
             KernelArgument.Flag(adaptiveCount is not null), KernelArgument.Of((adaptiveCount ?? UnusedCounter()).Memory),
         ]);
+    }
+
+    // ---- non-finite gradients -------------------------------------------------------------------
+
+    /// <summary>Allocates <paramref name="count"/> cleared non-finite flags.</summary>
+    public DeviceFlags CreateFlags(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var flags = new DeviceFlags(AllocateMemory(Math.Max(count, 1) * (long)sizeof(uint)), count);
+        ClearFlags(flags);
+        return flags;
+    }
+
+    /// <summary>Sets every flag back to 0.</summary>
+    public void ClearFlags(DeviceFlags flags)
+    {
+        ArgumentNullException.ThrowIfNull(flags);
+        Write(flags.Memory, 0, new byte[flags.Count * sizeof(uint)]);
+    }
+
+    /// <summary>Sets flag <paramref name="slot"/> when the gradient segment holds NaN or ±∞ (leaves it alone otherwise).</summary>
+    public void FlagNonFinite(DeviceBuffer grad, int offset, int length, DeviceFlags flags, int slot)
+    {
+        CheckOwned(grad, nameof(grad));
+        ArgumentNullException.ThrowIfNull(flags);
+        if (grad.DType is not (DType.Float32 or DType.Float64))
+            throw new ArgumentException($"Gradients are Float32 or Float64, not {grad.DType}.", nameof(grad));
+        CheckSegment(grad.Length, grad.Length, offset, length, "gradient");
+        if ((uint)slot >= (uint)flags.Count)
+            throw new ArgumentOutOfRangeException(nameof(slot), $"Invalid slot: {slot} (expected 0 ≤ slot < {flags.Count}).");
+        if (length == 0) return;
+        Launch(KernelFamily.GradientCheck, grad.DType, grad.DType, "gradient_flag_nonfinite", length,
+            [KernelArgument.Of(grad.Memory), KernelArgument.Of(offset), KernelArgument.Of(length), KernelArgument.Of(flags.Memory), KernelArgument.Of(slot)]);
+    }
+
+    /// <summary>Reads every flag (waits for pending work).</summary>
+    public void ReadFlags(DeviceFlags flags, Span<uint> destination)
+    {
+        ArgumentNullException.ThrowIfNull(flags);
+        if (destination.Length < flags.Count)
+            throw new ArgumentException($"The destination holds {destination.Length} flags; {flags.Count} are needed.", nameof(destination));
+        Read(flags.Memory, 0, MemoryMarshal.AsBytes(destination[..flags.Count]));
     }
 
     // ---- AdamW ---------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ public enum KernelFamily
     AdamW,
     /// <summary>STAC's sign-momentum trunk (stac_trunk.cl.h).</summary>
     StacTrunk,
+    /// <summary>The per-parameter non-finite-gradient flags of SkipStep and Throw (gradient_check.cl.h).</summary>
+    GradientCheck,
 }
 
 /// <summary>The language a kernel text is compiled as.</summary>
@@ -47,6 +49,7 @@ public static class KernelSource
         KernelFamily.HomeAdamFamily => "homeadam_family.cl.h",
         KernelFamily.AdamW => "adamw.cl.h",
         KernelFamily.StacTrunk => "stac_trunk.cl.h",
+        KernelFamily.GradientCheck => "gradient_check.cl.h",
         _ => throw new ArgumentOutOfRangeException(nameof(family), family, "Unknown kernel family."),
     };
 
@@ -73,7 +76,7 @@ public static class KernelSource
     {
         foreach (var param in new[] { DType.Float32, DType.Float64 })
         {
-            if (family == KernelFamily.AdamW)
+            if (family is KernelFamily.AdamW or KernelFamily.GradientCheck)
             {
                 yield return (param, param);
                 continue;
@@ -89,6 +92,7 @@ public static class KernelSource
         KernelFamily.HomeAdamFamily => ["homeadam_step", "homeadam_moments", "homeadam_fold_min", "homeadam_group_begin", "homeadam_decide", "homeadam_apply"],
         KernelFamily.AdamW => ["adamw_step"],
         KernelFamily.StacTrunk => ["stac_trunk_step"],
+        KernelFamily.GradientCheck => ["gradient_flag_nonfinite"],
         _ => throw new ArgumentOutOfRangeException(nameof(family)),
     };
 

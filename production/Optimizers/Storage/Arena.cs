@@ -63,6 +63,17 @@ internal sealed class Arena
     public int RunOffset(int run) => Offsets[RunFirst[run]];
     public int RunLength(int run) => Offsets[RunEnd[run] - 1] + Members[RunEnd[run] - 1].Length - Offsets[RunFirst[run]];
 
+    /// <summary>The device twin when the optimizer runs on an accelerator; null on the CPU.</summary>
+    public DeviceArena? Device { get; private set; }
+
+    public void AttachDevice(Accelerators.AcceleratorKernelBackend backend) => Device = new DeviceArena(backend, this);
+
+    public void DetachDevice()
+    {
+        Device?.Dispose();
+        Device = null;
+    }
+
     public TensorBuffer? Buffer(string name)
     {
         for (int i = 0; i < Specs.Length; i++)
@@ -84,6 +95,9 @@ internal sealed class Arena
     public void InitState(int member)
     {
         foreach (var b in Buffers) b.Clear(Offsets[member], Members[member].Length);
+        // Both copies are cleared, so whichever of them is current stays current.
+        if (Device is { } d)
+            foreach (var b in d.Buffers) d.Backend.Clear(b, Offsets[member], Members[member].Length);
         Steps[member] = 0;
         Power1[member] = 1.0;
         Power2[member] = 1.0;
