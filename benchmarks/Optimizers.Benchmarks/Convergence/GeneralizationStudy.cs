@@ -91,7 +91,7 @@ public static class GeneralizationStudy
         var outcomes = jobs.AsParallel().AsOrdered().WithDegreeOfParallelism(Math.Min(2, Environment.ProcessorCount))
             .Select(job => (job.Config, job.Lr, Runs: Enumerable.Range(0, seeds).Select(seed =>
                 Training.Run(Student(), OptimizerRegistry.Create(job.Config.Kind),
-                    new OptimizerSettings(Lr: job.Lr, Momentum: 0.9, Tau: job.Config.Tau ?? 1.0),
+                    new OptimizerSettings(Lr: job.Lr, Momentum: 0.9, Tau: job.Config.Tau ?? 1.0, Telemetry: true),
                     splits[seed].Train, splits[seed].Validation, splits[seed].Test, steps, 2000 + (ulong)seed, EvalEvery)).ToList()))
             .ToList();
 
