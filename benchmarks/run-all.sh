@@ -7,7 +7,8 @@
 #   benchmarks/run-all.sh full     for a QUIET machine: the same with the full timing plan and longer training, then
 #                                  every BenchmarkDotNet suite (--job short, all ISA jobs; a few hours). BDN reports go
 #                                  to benchmarks/results/bdn/.
-#   benchmarks/run-all.sh smoke    pipeline check on a busy machine: small sizes, BDN --job dry on one class.
+#   benchmarks/run-all.sh smoke    pipeline check on a busy machine: small sizes, BDN --job dry on AdamWStep (three ISA
+#                                  jobs) and on OptimizerLevelStep (native ISA; its Allocated column).
 #
 # Extra arguments after the mode go to the quick runner (e.g. --no-torch, --shapes 1000,100x100000).
 set -euo pipefail
@@ -35,6 +36,8 @@ case "$mode" in
     out="$(mktemp -d)"
     "${bench[@]}" quick --out "$out" --shapes 1000,10x1000 "$@"
     "${bench[@]}" bdn --job dry --isa all --filter '*AdamWStep*' --artifacts "$out/bdn"
+    # Whole Step() of every production class at every size and path: the Allocated column must read '-' everywhere.
+    "${bench[@]}" bdn --job dry --isa native --filter '*OptimizerLevelStep*' --artifacts "$out/bdn-optimizer"
     echo "smoke results in $out"
     ;;
   *)

@@ -21,6 +21,9 @@ public static class Program
           bdn [--job dry|short|medium|default] [--isa all|native] [BenchmarkDotNet args, e.g. --filter '*AdamW*']
                  BenchmarkDotNet suites; measures copy/triad bandwidth first for the 'of triad' column.
           bandwidth  the copy/triad probe alone.
+          homeadam-trace [--lr 0.03] [--tau 1e-12] [--seed 0] [--steps 300]
+                 HomeAdam in the generalization study, step by step: the group minimum of v̂ that decided, how many
+                 elements have v̂ exactly 0 (and in which tensors), the smallest nonzero v̂, the adaptive share.
         """;
 
     public static int Main(string[] args)
@@ -48,6 +51,19 @@ public static class Program
                 bool full = TakeFlag(ref rest, "--full");
                 string dir = TakeOption(ref rest, "--out") ?? RepoPaths.Results;
                 ConvergenceRunner.Run(dir, full, Console.WriteLine);
+                return 0;
+            }
+            case "homeadam-trace":
+            {
+                double lr = double.Parse(TakeOption(ref rest, "--lr") ?? "0.03", CultureInfo.InvariantCulture);
+                double tau = double.Parse(TakeOption(ref rest, "--tau") ?? "1e-12", CultureInfo.InvariantCulture);
+                int seed = int.Parse(TakeOption(ref rest, "--seed") ?? "0", CultureInfo.InvariantCulture);
+                int steps = int.Parse(TakeOption(ref rest, "--steps") ?? "300", CultureInfo.InvariantCulture);
+                var trace = HomeAdamSecondMoments.Run(seed, lr, tau, steps);
+                foreach (var r in trace.Steps)
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"step {r.Step,4}  min v̂ {r.MinVHat,-12:G4} zero v̂ {r.ZeroElements,4}  smallest nonzero v̂ {r.SmallestNonzeroVHat,-12:G4} adaptive {r.AdaptiveFraction:P0}"));
+                foreach (var (tensor, zeros, length) in trace.ZerosAtEnd) Console.WriteLine($"zero v̂ at the end: {tensor} {zeros}/{length}");
                 return 0;
             }
             case "bandwidth": PrintBandwidth(BandwidthProbe.Measure()); return 0;

@@ -100,6 +100,32 @@ public class HomeAdamFamilyTests
     }
 
     [Fact]
+    public void Telemetry_reports_the_group_minimum_of_v_hat_that_decided()
+    {
+        // β₁ = β₂ = 0 makes v̂ = g²: upstream's test_global_switching_across_tensors numbers, v̂ = 4 and 0.25 < τ = 1 ⇒ SGDM.
+        var a = Vec("a", 10.0);
+        var b = Vec("b", 10.0);
+        var o = new HomeAdam([a, b], new HomeAdamOptions { Lr = 0.1, Beta1 = 0, Beta2 = 0, Eps = 0, Tau = 1, StateDType = DType.Float64 }) { TelemetryEnabled = true };
+        SetGrad(a, 2.0);
+        SetGrad(b, 0.5);
+        o.Step();
+        Assert.Equal(0.25, o.Telemetry[0].MinVHat);
+        Assert.Equal(0.0, o.Telemetry[0].AdaptiveFraction);
+        // One exactly-zero gradient gives v̂ = 0, the minimum every τ > 0 vetoes, however large the rest.
+        SetGrad(a, 0.0);
+        SetGrad(b, 100.0);
+        o.Step();
+        Assert.Equal(0.0, o.Telemetry[0].MinVHat);
+        Assert.Equal(0.0, o.Telemetry[0].AdaptiveFraction);
+        // HomeAdamEW decides per element and never forms a group minimum.
+        var p = Vec("p", 1.0);
+        var ew = new HomeAdamEW([p], new HomeAdamEWOptions { Tau = 1e-12 }) { TelemetryEnabled = true };
+        SetGrad(p, 1.0);
+        ew.Step();
+        Assert.True(double.IsNaN(ew.Telemetry[0].MinVHat));
+    }
+
+    [Fact]
     public void HomeAdam_switch_uses_the_bias_corrected_second_moment()
     {
         // upstream: raw v = 0.04 < τ but v̂ = 4 ≥ τ ⇒ adaptive, θ = 10 − 0.1·2/4 = 9.95.

@@ -141,6 +141,7 @@ public abstract class HomeAdamFamilyOptimizer : Optimizer
         if (!decide || compareIn is null) return;
 
         var rule = Decide(o, groupMin, compareIn.Value);
+        if (TelemetryEnabled) group.Telemetry.MinVHat = groupMin;
         foreach (var a in group.Arenas)
             for (int r = 0; r < a.RunCount; r++)
                 adaptiveElements += HomeAdamFamilyKernel.Apply(a.Values, a.RunOffset(r), a.Buffers[0], a.Buffers[1], a.RunOffset(r), a.RunLength(r), a.RunHomeAdam[r], rule, KernelPath);

@@ -91,6 +91,14 @@ public sealed class GroupTelemetry
     /// <summary><see cref="AdaptiveElements"/> / <see cref="SteppedElements"/>; NaN when nothing was stepped or the optimizer has no adaptive branch.</summary>
     public double AdaptiveFraction { get; internal set; } = double.NaN;
 
+    /// <summary>
+    /// HomeAdam only: the group minimum of v̂ = v/(1 − β₂ᵗ) over the parameters stepped, in the dtype τ was compared in,
+    /// which decided the branch (adaptive iff it is not below τ). A single exactly-zero v̂ (an element whose gradient has
+    /// been 0 at every step so far) makes it 0 and forces SGDM for the whole group at every τ &gt; 0. NaN for the other
+    /// optimizers, when nothing was stepped, or when the minimum itself is NaN.
+    /// </summary>
+    public double MinVHat { get; internal set; } = double.NaN;
+
     internal void Reset()
     {
         Skipped = false;
@@ -98,5 +106,6 @@ public sealed class GroupTelemetry
         SteppedElements = 0;
         AdaptiveElements = 0;
         AdaptiveFraction = double.NaN;
+        MinVHat = double.NaN;
     }
 }

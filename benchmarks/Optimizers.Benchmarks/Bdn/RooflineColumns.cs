@@ -30,7 +30,7 @@ public sealed class RooflineColumn : IColumn
     public bool IsNumeric => true;
     public UnitType UnitType => UnitType.Dimensionless;
     public string Legend => _asFractionOfTriad
-        ? "GB/s divided by the triad bandwidth measured in this run on the same number of threads (Threads and optimizer-level rows: 2 threads)"
+        ? "GB/s divided by the triad bandwidth measured in this run on the same number of threads (Threads: 2 threads; Scalar and Simd: 1)"
         : "Bytes the step must move (benchmarks/README.md) divided by the mean time";
 
     public bool IsAvailable(Summary summary) => true;
@@ -49,7 +49,7 @@ public sealed class RooflineColumn : IColumn
     }
 
     static int ThreadsOf(BenchmarkCase benchmarkCase)
-        => benchmarkCase.Descriptor.WorkloadMethod.Name is "Threads" or "Step" ? Math.Min(2, Environment.ProcessorCount) : 1;
+        => benchmarkCase.Descriptor.WorkloadMethod.Name is "Threads" ? Math.Min(2, Environment.ProcessorCount) : 1;
 
     static long? BytesPerOperation(BenchmarkCase benchmarkCase)
     {

@@ -22,10 +22,14 @@ public static class ConvergenceRunner
         int seeds = full ? 5 : 3, steps = full ? 1000 : 300;
         log($"convergence: generalization study ({seeds} seeds × {steps} steps, lr grid per configuration)");
         var study = GeneralizationStudy.Run(seeds, steps, log);
+        var traces = GeneralizationStudy.TraceHomeAdam(study, seeds, steps);
+        foreach (var t in traces)
+            log($"  HomeAdam trace, seed {t.Seed}: min v̂ = 0 at {t.Steps.Count(s => s.MinVHat == 0.0)}/{t.Steps.Length} steps, " +
+                $"{t.Steps[^1].ZeroElements} elements with v̂ = 0 at the end, smallest nonzero v̂ {t.SmallestNonzero:G3}");
         log($"convergence: {clock.Elapsed.TotalSeconds:F0} s");
 
         var toyMarkdown = StacToyBenchmark.Markdown(toy);
-        var studyMarkdown = GeneralizationStudy.Markdown(study, steps);
+        var studyMarkdown = GeneralizationStudy.Markdown(study, steps, traces);
         var md = new StringBuilder();
         md.AppendLine("# Convergence workloads");
         md.AppendLine();
@@ -61,6 +65,14 @@ public static class ConvergenceRunner
             {
                 optimizer = r.Config.Name, tau = r.Config.Tau, lr = r.Lr, train = r.Train, validation = r.Validation, test = r.Test, gap = r.Gap,
                 adaptive_fraction = r.AdaptiveFraction, diverged_runs = r.DivergedRuns,
+            }),
+            homeadam_second_moments = traces.Select(t => new
+            {
+                seed = t.Seed, lr = t.Lr, tau = t.Tau,
+                steps_with_zero_min_v_hat = t.Steps.Count(s => s.MinVHat == 0.0), steps = t.Steps.Length, adaptive_steps = t.AdaptiveSteps,
+                zero_v_hat_elements_first = t.Steps[0].ZeroElements, zero_v_hat_elements_last = t.Steps[^1].ZeroElements,
+                smallest_nonzero_v_hat = t.SmallestNonzero,
+                zeros_at_end = t.ZerosAtEnd.Select(z => new { tensor = z.Tensor, zeros = z.Zeros, length = z.Length }),
             }),
         };
         File.WriteAllText(Path.Combine(directory, "convergence.json"), JsonSerializer.Serialize(json, BenchmarkReport.Json));

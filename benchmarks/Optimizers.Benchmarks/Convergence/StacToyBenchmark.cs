@@ -34,15 +34,17 @@ public static class StacToyBenchmark
         public double Mean => FinalLosses.Average();
     }
 
-    public static Dataset Data(int seed)
+    /// <summary>X ~ N(0,1) samples×16, W ~ N(0,1) 16×4, Y = X·W + 0.1·noise; upstream's test suite (B9) draws 512 samples, its toy benchmark 256.</summary>
+    public static Dataset Data(int seed, int samples = Samples)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(samples);
         var rng = new Xoshiro256((ulong)seed);
-        var x = new float[Samples * 16];
+        var x = new float[samples * 16];
         rng.FillNormal(x, 1.0);
         var w = new float[16 * 4];
         rng.FillNormal(w, 1.0);
-        var y = new float[Samples * 4];
-        for (int s = 0; s < Samples; s++)
+        var y = new float[samples * 4];
+        for (int s = 0; s < samples; s++)
             for (int o = 0; o < 4; o++)
             {
                 float sum = 0f;
@@ -50,7 +52,7 @@ public static class StacToyBenchmark
                 y[s * 4 + o] = sum;
             }
         for (int k = 0; k < y.Length; k++) y[k] += (float)(0.1 * rng.NextNormal());
-        return new Dataset(x, y, Samples, 16, 4);
+        return new Dataset(x, y, samples, 16, 4);
     }
 
     public static Mlp Network() => new([16, 32, 32, 4], ["trunk_0", "trunk_1", "head"]);

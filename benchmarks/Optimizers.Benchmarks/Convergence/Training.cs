@@ -16,8 +16,9 @@ public sealed record TrainingRun(double[] Train, double FinalTrain, double[] Val
 public static class Training
 {
     /// <summary>Full-batch training for <paramref name="steps"/> updates from weights drawn with <paramref name="modelSeed"/>.</summary>
+    /// <param name="afterStep">Called with the model after each update (diagnostics that read the optimizer's state).</param>
     public static TrainingRun Run(Mlp mlp, TrainableFactory factory, OptimizerSettings settings, Dataset train,
-        Dataset? validation, Dataset? test, int steps, ulong modelSeed, int evalEvery)
+        Dataset? validation, Dataset? test, int steps, ulong modelSeed, int evalEvery, Action<ITrainable>? afterStep = null)
     {
         var model = factory(mlp.Tensors, settings);
         mlp.Initialize(model, new Xoshiro256(modelSeed));
@@ -42,6 +43,7 @@ public static class Training
                 break;
             }
             model.Step();
+            afterStep?.Invoke(model);
         }
         double finalTrain = double.NaN;
         if (!diverged)

@@ -62,19 +62,24 @@ public static class KernelRows
         return rows;
     }
 
-    /// <summary>Whole steps through <see cref="OptimizerRegistry"/>, float32 state, kernel path Auto.</summary>
-    public static List<ResultRow> MeasureOptimizerLevel(IReadOnlyList<ShapeCase> shapes, TimingPlan plan, Action<string> log)
+    /// <summary>
+    /// Whole <c>Step()</c> calls of the production classes through <see cref="OptimizerRegistry"/>, float32 state, per
+    /// KernelPath given to the optimizer; backend "optimizer-scalar", "optimizer-simd-v512", ... so that the rows sit
+    /// next to the kernel rows of the same path.
+    /// </summary>
+    public static List<ResultRow> MeasureOptimizerLevel(IReadOnlyList<ShapeCase> shapes, IReadOnlyList<KernelPath> paths, TimingPlan plan, Action<string> log)
     {
         var rows = new List<ResultRow>();
         foreach (var kind in OptimizerLevelStep.Kinds)
         foreach (var shape in shapes)
+        foreach (var path in paths)
         {
-            var trainable = OptimizerLevelWorkload.Create(kind, shape);
+            var trainable = OptimizerLevelWorkload.Create(kind, shape, path);
             double ms = plan.MedianMs(trainable.Step);
-            var row = new ResultRow(Name(kind), OptimizerRegistry.Backend, shape.Elements, shape.Tensors, ThreadsOf(KernelPath.Auto),
+            var row = new ResultRow(Name(kind), $"{OptimizerRegistry.Backend}-{BackendOf(path)}", shape.Elements, shape.Tensors, ThreadsOf(path),
                 "float32", ms, Gbs: OptimizerLevelWorkload.BytesPerStep(kind, shape) / ms / 1e6);
             rows.Add(row);
-            log($"{row.Optimizer,-11} {row.Backend,-14} {shape,-11} {row.StateDtype,-9} {ms,10:F4} ms {row.Gbs,7:F1} GB/s");
+            log($"{row.Optimizer,-11} {row.Backend,-22} {shape,-11} {row.StateDtype,-9} {ms,10:F4} ms {row.Gbs,7:F1} GB/s");
             trainable = null;
             GC.Collect();
         }

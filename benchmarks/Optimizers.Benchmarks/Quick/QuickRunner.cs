@@ -79,7 +79,7 @@ public static class QuickRunner
             machine["isa_children"] = seen;
         }
 
-        rows.AddRange(KernelRows.MeasureOptimizerLevel(options.Shapes, options.Plan, Log));
+        rows.AddRange(KernelRows.MeasureOptimizerLevel(options.Shapes, [KernelPath.Scalar, KernelPath.Simd, KernelPath.Threads], options.Plan, Log));
 
         if (options.Torch)
         {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Optimizers.Benchmarks.Steppers;
 using Optimizers.Benchmarks.Workloads;
 
 namespace Optimizers.Benchmarks.Reporting;
@@ -127,7 +128,7 @@ public static class BenchmarkReport
     {
         "scalar" => 0,
         "torch" => 2,
-        "functional" or "optimizer" => 4,
+        _ when backend.StartsWith(OptimizerRegistry.Backend, StringComparison.Ordinal) => 4,
         _ when backend.StartsWith("simd", StringComparison.Ordinal) => 1,
         _ when backend.StartsWith("threads", StringComparison.Ordinal) => 3,
         _ => 6,
@@ -149,7 +150,7 @@ public static class BenchmarkReport
     {
         "scalar" => "scalar kernel (1 thread)",
         "torch" => "torch 1.13 AdamW",
-        "functional" => "whole step via OptimizerRegistry",
+        _ when backend.StartsWith(OptimizerRegistry.Backend, StringComparison.Ordinal) => "whole Step() of the optimizer class",
         _ when backend.StartsWith("simd", StringComparison.Ordinal) => "SIMD kernel (1 thread)",
         _ when backend.StartsWith("threads", StringComparison.Ordinal) => "threaded SIMD kernel",
         _ => backend,
@@ -161,7 +162,7 @@ public static class BenchmarkReport
         // the narrower ISA rows are in the tables.
         string widest = IsaInfo.Widest;
         var rows = run.Rows.Where(r => r.Tensors == 1 && r.StateDtype == "float32" && r.Gbs is not null
-            && (r.Optimizer == "AdamW" && (r.Backend is "scalar" or "functional" or "optimizer" || r.Backend.EndsWith(widest, StringComparison.Ordinal))
+            && (r.Optimizer == "AdamW" && (r.Backend is "scalar" or $"{OptimizerRegistry.Backend}-scalar" || r.Backend.EndsWith(widest, StringComparison.Ordinal))
                 || r.Optimizer is "AdamW-foreach" or "AdamW-forloop")).ToList();
         var series = rows.GroupBy(r => (r.Optimizer, r.Backend, r.Threads))
             .Select((g, i) => new ChartSeries($"{g.Key.Optimizer} · {g.Key.Backend} · {g.Key.Threads}t",

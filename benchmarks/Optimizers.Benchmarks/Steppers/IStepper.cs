@@ -1,3 +1,5 @@
+using Optimizers.Kernels;
+
 namespace Optimizers.Benchmarks.Steppers;
 
 /// <summary>One optimizer step over every tensor it owns.</summary>
@@ -39,7 +41,9 @@ public enum OptimizerKind
 
 /// <summary>
 /// Hyperparameters in upstream's vocabulary. Null means the optimizer's own default (HomeAdam family:
-/// betas (0.9, 0.99), eps 1e-7; AdamW and STAC's cap: betas (0.9, 0.999), eps 1e-8).
+/// betas (0.9, 0.99), eps 1e-7; AdamW and STAC's cap: betas (0.9, 0.999), eps 1e-8). <see cref="Path"/> is the
+/// optimizer's KernelPath; <see cref="Telemetry"/> turns on the optimizer's telemetry, which costs an extra read of
+/// every gradient per step, so the timed rows leave it off and the convergence workloads turn it on.
 /// </summary>
 public sealed record OptimizerSettings(
     double Lr,
@@ -51,7 +55,9 @@ public sealed record OptimizerSettings(
     double Momentum = 0.9,
     int CapLastLayers = 1,
     double? TrunkLr = null,
-    DType StateDType = DType.Float32);
+    DType StateDType = DType.Float32,
+    KernelPath Path = KernelPath.Auto,
+    bool Telemetry = false);
 
 /// <summary>Builds an optimizer over freshly allocated parameters shaped by <paramref name="tensors"/>.</summary>
 public delegate ITrainable TrainableFactory(IReadOnlyList<TensorSpec> tensors, OptimizerSettings settings);
