@@ -52,7 +52,8 @@ public sealed record CaseSpec(
         var random = new Random(Gradients.Seed);
         var lengths = Shapes.Select(s => s.Aggregate(1, (a, b) => a * b)).ToList();
         var init = Init ?? lengths.Select(n => Enumerable.Range(0, n).Select(_ => Round(Normal(random))).ToArray()).ToArray();
-        var parameters = Shapes.Select((shape, i) => new RecordedParam($"p{i}", shape, init[i])).ToList();
+        var names = ParameterNames();
+        var parameters = Shapes.Select((shape, i) => new RecordedParam(names[i], shape, init[i])).ToList();
         var steps = new List<RecordedStep>(Steps);
         var empty = new Dictionary<int, ParamState>();
         var noExtra = new Dictionary<string, JsonElement>();
@@ -75,6 +76,29 @@ public sealed record CaseSpec(
         var groups = Groups.Select(g => new RecordedGroup(g.Params,
             g.Options.ToDictionary(kv => kv.Key, kv => JsonSerializer.SerializeToElement(kv.Value)))).ToList();
         return new TrajectoryCase(Id, Why, Optimizer, Gradients.Seed, hyper, groups, ParamDType, parameters, Model, Partition, steps);
+    }
+
+    /// <summary>
+    /// The golden format names a parameter by its qualified name in the module tree (<c>params[i].name</c> equals the
+    /// <c>qualified</c> of the module parameter that owns it), lists each tensor once (a tied parameter appears only
+    /// under its first module; later modules point at it with <c>alias_of</c>), and orders <c>params</c> as the
+    /// tree registers them. A case with a tree is built the same way, so adapters that accept golden cases accept it.
+    /// </summary>
+    string[] ParameterNames()
+    {
+        if (Model is null) return Shapes.Select((_, i) => $"p{i}").ToArray();
+        var owned = Model.SelectMany(m => m.Params).Where(p => p.AliasOf is null).ToList();
+        if (owned.Count != Shapes.Count)
+            throw new InvalidOperationException($"case '{Id}': the module tree owns {owned.Count} parameters, the case lists {Shapes.Count} shapes.");
+        for (int i = 0; i < owned.Count; i++)
+            if (!owned[i].Shape.SequenceEqual(Shapes[i]))
+                throw new InvalidOperationException(
+                    $"case '{Id}': parameter {i} ('{owned[i].Qualified}') has shape [{string.Join(",", owned[i].Shape)}] in the tree, [{string.Join(",", Shapes[i])}] in the case.");
+        var qualified = owned.Select(p => p.Qualified).ToHashSet(StringComparer.Ordinal);
+        foreach (var tied in Model.SelectMany(m => m.Params).Where(p => p.AliasOf is not null))
+            if (!qualified.Contains(tied.AliasOf!))
+                throw new InvalidOperationException($"case '{Id}': '{tied.Qualified}' is tied to '{tied.AliasOf}', which no module owns.");
+        return owned.Select(p => p.Qualified).ToArray();
     }
 
     double Draw(Random random, int step)
