@@ -37,6 +37,8 @@ internal static class Commands
         var candidates = trusted is null ? [] : selected.Where(e => e.Name != trusted.Name && e.Name != "model").ToList();
         var registryCases = CaseRegistry.All.Where(c => filter is null || c.Id.Contains(filter, StringComparison.OrdinalIgnoreCase)
                                                         || c.Optimizer.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (candidates.Count > 0)
+            AnsiConsole.MarkupLineInterpolated($"Lockstep over {registryCases.Count} registry cases against {trusted!.Name}: teacher-forced, then free-running drift over {CaseRegistry.DriftSteps} steps (three first-moment horizons 1/(1 − β1), past the bias-correction transient; cases of 1e5+ elements keep their own count).");
         if (candidates.Count == 0)
             AnsiConsole.MarkupLineInterpolated($"Lockstep over the {registryCases.Count} registry cases: nothing to hold against {trusted?.Name ?? "a trusted implementation"} (no other implementation selected).");
 
@@ -55,27 +57,33 @@ internal static class Commands
                         golden, c => Matches(c, filter), _ => task.Increment(1)));
                     task.Value = task.MaxValue;
                 }
+                // Teacher-forced finds the step that goes wrong; free-running (always run, over the drift horizon) shows
+                // whether per-step errors that each pass accumulate into a drift the model does not allow.
+                var modes = freeRunning ? new[] { true } : [false, true];
                 foreach (var entry in candidates)
-                {
-                    var task = ctx.AddTask(Markup.Escape($"{entry.Name} vs {trusted!.Name}, registry"), maxValue: Math.Max(1, registryCases.Count));
-                    var results = new List<CaseResult>();
-                    foreach (var spec in registryCases)
+                    foreach (bool drift in modes)
                     {
-                        results.Add(LockstepRunner.Run(spec.Build(), trusted.Create(), entry.Create(), freeRunning, steps));
-                        task.Increment(1);
+                        string label = $"{entry.Name} vs {trusted!.Name}" + (drift ? ", drift" : "");
+                        var task = ctx.AddTask(Markup.Escape($"{label}, registry"), maxValue: Math.Max(1, registryCases.Count));
+                        var results = new List<CaseResult>();
+                        foreach (var spec in registryCases)
+                        {
+                            var trajectory = drift ? spec.Build(spec.DriftStepCount) : spec.Build();
+                            results.Add(LockstepRunner.Run(trajectory, trusted.Create(), entry.Create(), drift, steps));
+                            task.Increment(1);
+                        }
+                        lockstepReports.Add(new ReplayReport(CaseRegistry.Source, label, "tolerance", drift, results, []));
                     }
-                    lockstepReports.Add(new ReplayReport("case registry", $"{entry.Name} vs {trusted.Name}", "tolerance", freeRunning, results, []));
-                }
             });
         reports.AddRange(lockstepReports);
 
         var table = new Table().Border(TableBorder.Rounded).Title("[bold]Results[/]");
-        foreach (var column in new[] { "implementation", "mode", "cases p/f/u", "errors p/f/u", "max ulp", "max rel", "ambiguous", "verdict" })
+        foreach (var column in new[] { "implementation", "compared", "stepping", "cases p/f/u", "errors p/f/u", "max ulp", "max rel", "ambiguous", "verdict" })
             table.AddColumn(new TableColumn(column).NoWrap());
         foreach (var r in reports)
         {
             table.AddRow(
-                Markup.Escape(r.Implementation), r.Mode,
+                Markup.Escape(r.Implementation), r.Mode, r.FreeRunning ? "free-running" : "teacher-forced",
                 Tally(r.Cases.Select(c => c.Verdict)), Tally(r.Errors.Select(e => e.Verdict)),
                 Format(r.Cases.Select(c => c.MaxUlp).DefaultIfEmpty(0).Max()), Format(r.Cases.Select(c => c.MaxRelative).DefaultIfEmpty(0).Max()),
                 Num(r.Cases.Sum(c => c.Ambiguous)),

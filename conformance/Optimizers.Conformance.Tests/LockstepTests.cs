@@ -8,8 +8,9 @@ using Xunit.Abstractions;
 namespace Optimizers.Conformance.Tests;
 
 /// <summary>
-/// The case registry through the lockstep runner. Until the F# reference is registered, the tolerance model's own
-/// float64 evaluation is the trusted side; the candidates are the plain float64 implementation and its mutants.
+/// The case registry through the lockstep runner with the tolerance model's own float64 evaluation as the trusted side
+/// and, as candidates, a plain float64 implementation and its mutants (issue 4, item 3): the model must pass the one and
+/// catch every other. Production against the F# reference over the same registry is in ProductionLockstepTests.
 /// </summary>
 public sealed class LockstepTests(ITestOutputHelper output)
 {
@@ -97,6 +98,39 @@ public sealed class LockstepTests(ITestOutputHelper output)
         var magnitudes = built.Steps.SelectMany(s => s.Grads).SelectMany(g => g!).Where(x => x != 0).Select(x => Math.Log10(Math.Abs(x))).ToList();
         Assert.True(magnitudes.Max() - magnitudes.Min() > 5, "gradients should span many decades");
         Assert.Contains(0.0, built.Steps.SelectMany(s => s.Grads).SelectMany(g => g!));
+    }
+
+    [Fact]
+    public void Registry_covers_every_option_of_every_optimizer()
+    {
+        var groups = CaseRegistry.All.SelectMany(c => c.Groups.Select(g => (c.Optimizer, g.Options))).ToList();
+        bool Any(string optimizer, string key, object? value) =>
+            groups.Any(g => g.Optimizer == optimizer && g.Options.TryGetValue(key, out var v) && Equals(v, value));
+        Assert.True(Any("AdamW", "amsgrad", true) && Any("AdamW", "maximize", true) && Any("AdamW", "foreach", true) && Any("AdamW", "foreach", false));
+        Assert.True(Any("HomeAdam", "capturable", true) && Any("HomeAdam", "capturable", false));
+        Assert.True(Any("HomeAdamEW", "update_mode", "denom") && Any("HomeAdamEW", "update_mode", "where_update"));
+        Assert.True(Any("AdamSRF", "foreach", false) && Any("AdamSRF", "foreach", true));
+        foreach (var dtype in new[] { "float32", "float64", "bfloat16", "float16" })
+            Assert.Contains(groups, g => g.Optimizer != "STAC" && g.Options.TryGetValue("state_dtype", out var v) && Equals(v, dtype));
+        foreach (var family in new[] { "AdamSRF", "HomeAdam", "HomeAdamEW" })
+            Assert.Contains(groups, g => g.Optimizer == family && g.Options.TryGetValue("weight_decay", out var v) && v is double d && d > 0);
+        Assert.True(Any("STAC", "trunk_state_dtype", "float32") && Any("STAC", "trunk_state_dtype", "bfloat16") && Any("STAC", "trunk_state_dtype", null));
+        Assert.True(Any("STAC", "amsgrad", true) && Any("STAC", "maximize", true) && Any("STAC", "error_if_nonfinite", true) && Any("STAC", "trunk_momentum", 0.0));
+        var stacHyper = CaseRegistry.All.Where(c => c.Optimizer == "STAC").Select(c => c.Hyper!).ToList();
+        foreach (var key in new[] { "trunk_lr", "cap_lr", "betas", "eps", "trunk_weight_decay", "cap_weight_decay", "last_n_layers", "trunk_state_dtype" })
+            Assert.Contains(stacHyper, h => h.ContainsKey(key));
+        Assert.Contains(stacHyper, h => Equals(h["last_n_layers"], 0));
+    }
+
+    [Theory]
+    [InlineData("homeadam_min_vhat_within_rounding_of_tau")]
+    [InlineData("homeadamew_where_update_within_rounding_of_tau")]
+    public void Within_rounding_cases_really_decide_inside_an_ambiguity_zone(string id)
+    {
+        var c = CaseRegistry.Get(id).Build();
+        var before = BoundState.Exact(c.Params.Select(p => p.Init).ToList(), new Dictionary<int, Trajectories.ParamState>());
+        var bounds = ToleranceModel.Step(c, before, c.Steps[0].Grads, ErrorBudget.RecordVersusFloat64);
+        Assert.True(bounds.AmbiguousDecisions > 0, "τ should lie within the rounding of the decisive v̂");
     }
 
     [Fact]

@@ -67,7 +67,11 @@ public sealed class ReportingTests
         var registry = ImplementationRegistry.CreateDefault();
         Assert.NotNull(registry.Find("model"));
         registry.Add("production:fake", "test double", () => new EchoImplementation("production:fake"));
-        Assert.Single(registry.Select("production"));
+        // The production paths are registered too, so the prefix selects them all, the added one among them.
+        var production = registry.Select("production");
+        Assert.Contains(production, e => e.Name == "production:fake");
+        Assert.All(production, e => Assert.True(e.Name == "production" || e.Name.StartsWith("production:", StringComparison.Ordinal), e.Name));
+        Assert.Equal("production:fake", Assert.Single(registry.Select("production:fake")).Name);
         Assert.Throws<ArgumentException>(() => registry.Add("model", "again", () => new ToleranceModelImplementation()));
     }
 }

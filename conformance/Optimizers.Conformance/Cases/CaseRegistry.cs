@@ -16,6 +16,9 @@ public static class CaseRegistry
     /// </summary>
     public const int DriftSteps = 30;
 
+    /// <summary>The <see cref="Replay.ReplayReport.Source"/> of lockstep reports over this registry.</summary>
+    public const string Source = "case registry";
+
     public static IReadOnlyList<CaseSpec> All { get; } = Build();
 
     public static CaseSpec Get(string id) => All.Single(c => c.Id == id);
@@ -35,6 +38,10 @@ public static class CaseRegistry
                 RecordedDType.Float64, [[5]], [AdamW([0], lr: 1e-2)],
                 new GradientRecipe(104, Injections: [(1, 0, 1, double.NaN), (2, 0, 3, double.NegativeInfinity)]), 4),
             new("adamw_0d_f64", "AdamW", "a 0-d parameter", RecordedDType.Float64, [[]], [AdamW([0], lr: 1e-2)], new GradientRecipe(103), 8),
+            new("adamw_foreach_two_groups_f32", "AdamW", "foreach = true (the multi-tensor path upstream) and two groups with their own lr, betas, eps and decay",
+                RecordedDType.Float32, [[7], [2, 2], [9]],
+                [AdamW([0, 1], lr: 2e-2, weightDecay: 0.1, forEach: true), AdamW([2], lr: 1e-3, betas: (0.5, 0.9), eps: 1e-4, weightDecay: 0, forEach: true)],
+                new GradientRecipe(105, MinDecade: -8, MaxDecade: 2), 10),
 
             // ---- AdamSRF ----------------------------------------------------------------------------------------
             new("adamsrf_groups_f64_state", "AdamSRF", "two groups with their own lr, betas and decay; state in float64",
@@ -44,6 +51,9 @@ public static class CaseRegistry
             new("adamsrf_eps0_zero_gradients_f32", "AdamSRF", "ε = 0 with always-zero gradient elements: 0/0 is NaN and poisons the parameter, as upstream",
                 RecordedDType.Float32, [[8]], [HomeAdam([0], lr: 1e-2, eps: 0.0)],
                 new GradientRecipe(202, Fixed: Repeat(6, [[0.5, 0.0, -0.25, 0.0, 1e-3, 0.0, 2.0, -1.0]])), 6),
+            new("adamsrf_float16_state_for_loop", "AdamSRF", "float16 state (range and resolution both tight) with foreach = false",
+                RecordedDType.Float32, [[6], [3, 3]], [HomeAdam([0, 1], lr: 1e-2, weightDecay: 0.01, stateDType: "float16", forEach: false)],
+                new GradientRecipe(203, MinDecade: -2, MaxDecade: 1), 8),
 
             // ---- HomeAdam ---------------------------------------------------------------------------------------
             new("homeadam_f64_params_default_f32_state", "HomeAdam", "float64 parameters with the default float32 state and running products",
@@ -56,6 +66,12 @@ public static class CaseRegistry
             new("homeadam_min_vhat_exactly_on_tau_dyadic", "HomeAdam", "β = (0.5, 0.75) and dyadic gradients make v̂ = g² exact at step 1: the group minimum is exactly τ = 1, with bound zero, so ≥ against > is decided",
                 RecordedDType.Float64, [[4], [2]], [HomeAdam([0, 1], lr: 0.125, betas: (0.5, 0.75), eps: 0.5, tau: 1.0, stateDType: "float64")],
                 new GradientRecipe(303, Fixed: [[[1.0, -2.0, 4.0, -1.0], [2.0, -4.0]], [[0.5, 1.0, -1.0, 2.0], [1.0, 1.0]]]), 2),
+            new("homeadam_min_vhat_within_rounding_of_tau", "HomeAdam", "τ = 0.09 = 0.3² in float64 while the group minimum v̂ = (1 − β2)·0.09/(1 − β2) is computed in float32: the decision sits inside the ambiguity zone, and either branch must be accepted",
+                RecordedDType.Float32, [[4], [2]], [HomeAdam([0, 1], lr: 1e-2, tau: 0.09)],
+                new GradientRecipe(306, MinDecade: -1, MaxDecade: 0, Fixed: [[[0.3, -0.5, 0.7, 1.0], [0.4, -0.3]]]), 4),
+            new("homeadam_bfloat16_state", "HomeAdam", "bfloat16 state and running products for the group decision",
+                RecordedDType.Float32, [[5, 2]], [HomeAdam([0], lr: 1e-2, weightDecay: 0.01, tau: 1e-4, stateDType: "bfloat16")],
+                new GradientRecipe(307, MinDecade: -3, MaxDecade: 0), 8),
             new("homeadam_nonfinite_gradients_propagate", "HomeAdam", "NaN and +∞ gradients: upstream has no policy, so they reach m, v and θ; a NaN minimum does not veto the group",
                 RecordedDType.Float32, [[4], [3]], [HomeAdam([0, 1], lr: 1e-2, tau: 1e-4)],
                 new GradientRecipe(305, MinDecade: -3, MaxDecade: 0, Injections: [(1, 0, 2, double.NaN), (2, 1, 0, double.PositiveInfinity)]), 4),
@@ -67,6 +83,9 @@ public static class CaseRegistry
             new("homeadamew_vhat_exactly_on_tau_dyadic", "HomeAdamEW", "elements whose v̂ is exactly τ = 1 (dyadic β and gradients): ≥ sends them adaptive, > would not",
                 RecordedDType.Float32, [[6]], [HomeAdam([0], lr: 0.125, betas: (0.5, 0.75), eps: 0.5, tau: 1.0, updateMode: "denom")],
                 new GradientRecipe(401, Fixed: [[[1.0, -1.0, 2.0, 0.5, 0.0, -1.0]]]), 1),
+            new("homeadamew_where_update_within_rounding_of_tau", "HomeAdamEW", "where_update with elements whose float32 v̂ is within rounding of τ = 0.09 = 0.3²: per-element ambiguity zones",
+                RecordedDType.Float32, [[8]], [HomeAdam([0], lr: 1e-2, tau: 0.09, updateMode: "where_update")],
+                new GradientRecipe(406, MinDecade: -2, MaxDecade: 0, Fixed: [[[0.3, -0.3, 0.3, 0.5, -0.3, 0.1, 0.3, -0.3]]]), 4),
             new("homeadamew_where_update_decay_state_f64", "HomeAdamEW", "where_update mode with decoupled decay, state in float64, magnitudes over decades around τ",
                 RecordedDType.Float64, [[4, 5], [5]], [HomeAdam([0, 1], lr: 1e-2, betas: (0.7, 0.95), eps: 1e-5, weightDecay: 0.05, tau: 1e-4, stateDType: "float64", updateMode: "where_update")],
                 new GradientRecipe(402, MinDecade: -5, MaxDecade: 0), 12),
@@ -94,6 +113,11 @@ public static class CaseRegistry
         cases.Add(Stac("stac_trunk_state_f32_amsgrad_maximize", "float32 trunk buffer for float64 parameters; AMSGrad and maximize in the cap",
             RecordedDType.Float64, lastN: 1, trunkMomentum: 0.95, weightDecay: 0.02, new GradientRecipe(505),
             trunkStateDType: "float32", amsgrad: true, maximize: true));
+        cases.Add(Stac("stac_explicit_lrs_decays_betas_eps", "every resolved option given explicitly: trunk_lr, cap_lr, betas, eps, separate trunk and cap decay, and error_if_nonfinite (finite gradients, so it must not change a step)",
+            RecordedDType.Float32, lastN: 1, trunkMomentum: 0.8, weightDecay: 0.05, new GradientRecipe(508),
+            trunkLr: 3e-3, capLr: 2e-2, betas: (0.8, 0.95), eps: 1e-6, trunkWeightDecay: 0.2, capWeightDecay: 0.01, errorIfNonfinite: true));
+        cases.Add(Stac("stac_trunk_state_bfloat16", "bfloat16 trunk momentum buffer for float32 parameters",
+            RecordedDType.Float32, lastN: 1, trunkMomentum: 0.9, weightDecay: 0.01, new GradientRecipe(509), trunkStateDType: "bfloat16"));
         cases.Add(NestedFrozenTied());
         cases.Add(Stac("stac_oversized_last_n_all_cap", "last_n_layers beyond the layer count: everything in the AdamW cap", RecordedDType.Float32,
             lastN: 99, trunkMomentum: 0.9, weightDecay: 0.1, new GradientRecipe(507)));
@@ -147,20 +171,20 @@ public static class CaseRegistry
     static double[][][] Repeat(int steps, double[][] gradients) => Enumerable.Repeat(gradients, steps).ToArray();
 
     static GroupSpec AdamW(int[] p, double lr = 1e-3, (double, double)? betas = null, double eps = 1e-8, double weightDecay = 1e-2,
-        bool amsgrad = false, bool maximize = false) =>
+        bool amsgrad = false, bool maximize = false, bool forEach = false) =>
         new(p, new Dictionary<string, object?>
         {
             ["lr"] = lr, ["betas"] = Pair(betas ?? (0.9, 0.999)), ["eps"] = eps, ["weight_decay"] = weightDecay,
-            ["amsgrad"] = amsgrad, ["foreach"] = false, ["maximize"] = maximize, ["capturable"] = false,
+            ["amsgrad"] = amsgrad, ["foreach"] = forEach, ["maximize"] = maximize, ["capturable"] = false,
         });
 
     static GroupSpec HomeAdam(int[] p, double lr = 1e-3, (double, double)? betas = null, double eps = 1e-7, double weightDecay = 0.0,
-        double? tau = null, string? stateDType = "float32", bool capturable = false, string? updateMode = null)
+        double? tau = null, string? stateDType = "float32", bool capturable = false, string? updateMode = null, bool forEach = true)
     {
         var options = new Dictionary<string, object?>
         {
             ["lr"] = lr, ["betas"] = Pair(betas ?? (0.9, 0.99)), ["eps"] = eps, ["weight_decay"] = weightDecay,
-            ["state_dtype"] = stateDType, ["foreach"] = true,
+            ["state_dtype"] = stateDType, ["foreach"] = forEach,
         };
         if (tau is not null) options["tau"] = tau;
         if (updateMode is not null) options["update_mode"] = updateMode;
@@ -172,7 +196,8 @@ public static class CaseRegistry
 
     /// <summary>Sequential(Linear(4, 3), Linear(3, 2)): modules "0" and "1", each owning weight and bias.</summary>
     static CaseSpec Stac(string id, string why, RecordedDType dtype, int lastN, double trunkMomentum, double weightDecay, GradientRecipe gradients,
-        string? trunkStateDType = null, bool amsgrad = false, bool maximize = false)
+        string? trunkStateDType = null, bool amsgrad = false, bool maximize = false, double? trunkLr = null, double? capLr = null,
+        (double, double)? betas = null, double eps = 1e-8, double? trunkWeightDecay = null, double? capWeightDecay = null, bool errorIfNonfinite = false)
     {
         const double lr = 1e-2;
         string[] layers = ["0", "1"];
@@ -188,27 +213,38 @@ public static class CaseRegistry
         int[] Indices(string[] names) => names.SelectMany(n => n == "0" ? new[] { 0, 1 } : [2, 3]).ToArray();
         string[] ParamNames(string[] names) => names.SelectMany(n => new[] { $"{n}.weight", $"{n}.bias" }).ToArray();
         bool hybrid = trunk.Length > 0 && cap.Length > 0;
+        // Upstream's resolution (paper-notes/stac.md): an explicit value wins; otherwise the trunk runs at 0.75·lr only
+        // when a cap exists, and each side's decay falls back to weight_decay.
+        double resolvedTrunkLr = trunkLr ?? (hybrid ? 0.75 * lr : lr), resolvedCapLr = capLr ?? lr;
+        double resolvedTrunkDecay = trunkWeightDecay ?? weightDecay, resolvedCapDecay = capWeightDecay ?? weightDecay;
         var common = new Dictionary<string, object?>
         {
-            ["trunk_momentum"] = trunkMomentum, ["trunk_state_dtype"] = trunkStateDType, ["betas"] = Pair((0.9, 0.999)), ["eps"] = 1e-8,
-            ["amsgrad"] = amsgrad, ["maximize"] = maximize, ["error_if_nonfinite"] = false,
-            ["trunk_lr"] = hybrid ? 0.75 * lr : lr, ["cap_lr"] = lr, ["trunk_weight_decay"] = weightDecay, ["cap_weight_decay"] = weightDecay,
+            ["trunk_momentum"] = trunkMomentum, ["trunk_state_dtype"] = trunkStateDType, ["betas"] = Pair(betas ?? (0.9, 0.999)), ["eps"] = eps,
+            ["amsgrad"] = amsgrad, ["maximize"] = maximize, ["error_if_nonfinite"] = errorIfNonfinite,
+            ["trunk_lr"] = resolvedTrunkLr, ["cap_lr"] = resolvedCapLr, ["trunk_weight_decay"] = resolvedTrunkDecay, ["cap_weight_decay"] = resolvedCapDecay,
         };
         var groups = new List<GroupSpec>();
         if (trunk.Length > 0)
             groups.Add(new GroupSpec(Indices(trunk), new Dictionary<string, object?>(common)
             {
-                ["stac_role"] = "trunk", ["layer_names"] = trunk, ["param_names"] = ParamNames(trunk), ["lr"] = hybrid ? 0.75 * lr : lr, ["weight_decay"] = weightDecay,
+                ["stac_role"] = "trunk", ["layer_names"] = trunk, ["param_names"] = ParamNames(trunk), ["lr"] = resolvedTrunkLr, ["weight_decay"] = resolvedTrunkDecay,
             }));
         if (cap.Length > 0)
             groups.Add(new GroupSpec(Indices(cap), new Dictionary<string, object?>(common)
             {
-                ["stac_role"] = "cap", ["layer_names"] = cap, ["param_names"] = ParamNames(cap), ["lr"] = lr, ["weight_decay"] = weightDecay,
+                ["stac_role"] = "cap", ["layer_names"] = cap, ["param_names"] = ParamNames(cap), ["lr"] = resolvedCapLr, ["weight_decay"] = resolvedCapDecay,
             }));
         var hyper = new Dictionary<string, object?> { ["lr"] = lr, ["last_n_layers"] = lastN, ["trunk_momentum"] = trunkMomentum, ["weight_decay"] = weightDecay };
         if (trunkStateDType is not null) hyper["trunk_state_dtype"] = trunkStateDType;
         if (amsgrad) hyper["amsgrad"] = true;
         if (maximize) hyper["maximize"] = true;
+        if (trunkLr is { } tl) hyper["trunk_lr"] = tl;
+        if (capLr is { } cl) hyper["cap_lr"] = cl;
+        if (betas is { } b) hyper["betas"] = Pair(b);
+        if (eps != 1e-8) hyper["eps"] = eps;
+        if (trunkWeightDecay is { } twd) hyper["trunk_weight_decay"] = twd;
+        if (capWeightDecay is { } cwd) hyper["cap_weight_decay"] = cwd;
+        if (errorIfNonfinite) hyper["error_if_nonfinite"] = true;
         return new CaseSpec(id, "STAC", why, dtype, [[3, 4], [3], [2, 3], [2]], groups, gradients, 10, hyper, model,
             new RecordedPartition(trunk, cap, ParamNames(trunk), ParamNames(cap)));
     }

@@ -24,7 +24,7 @@ public sealed record GroupSpec(int[] Params, IReadOnlyDictionary<string, object?
 
 /// <summary>
 /// One declarative case: optimizer, options, shapes and dtypes, gradients, step count, and, only with a written reason,
-/// a tolerance override. <see cref="Build"/> turns it into a trajectory whose outputs the lockstep runner takes from the
+/// a tolerance override. <see cref="Build()"/> turns it into a trajectory whose outputs the lockstep runner takes from the
 /// reference.
 /// </summary>
 /// <param name="Why">What the case is for: the behaviour or corner it pins down.</param>
@@ -47,16 +47,24 @@ public sealed record CaseSpec(
 {
     public int Elements => Shapes.Sum(s => s.Aggregate(1, (a, b) => a * b));
 
-    public TrajectoryCase Build()
+    public TrajectoryCase Build() => Build(Steps);
+
+    /// <summary>
+    /// The case over <paramref name="steps"/> steps: past the end of <see cref="GradientRecipe.Fixed"/> the seeded
+    /// stream takes over, so a drift run can go on after a case's hand-placed steps.
+    /// </summary>
+    public TrajectoryCase Build(int steps)
     {
+        if (steps < 0) throw new ArgumentOutOfRangeException(nameof(steps), steps, "steps must be ≥ 0.");
         var random = new Random(Gradients.Seed);
         var lengths = Shapes.Select(s => s.Aggregate(1, (a, b) => a * b)).ToList();
         var init = Init ?? lengths.Select(n => Enumerable.Range(0, n).Select(_ => Round(Normal(random))).ToArray()).ToArray();
-        var parameters = Shapes.Select((shape, i) => new RecordedParam($"p{i}", shape, init[i])).ToList();
-        var steps = new List<RecordedStep>(Steps);
+        var names = ParameterNames();
+        var parameters = Shapes.Select((shape, i) => new RecordedParam(names[i], shape, init[i])).ToList();
+        var recorded = new List<RecordedStep>(steps);
         var empty = new Dictionary<int, ParamState>();
         var noExtra = new Dictionary<string, JsonElement>();
-        for (int t = 0; t < Steps; t++)
+        for (int t = 0; t < steps; t++)
         {
             var grads = new List<double[]?>(lengths.Count);
             for (int p = 0; p < lengths.Count; p++)
@@ -69,13 +77,43 @@ public sealed record CaseSpec(
                     if (step == t && param == p && index < g.Length) g[index] = value;
                 grads.Add(g);
             }
-            steps.Add(new RecordedStep(grads, [], empty, noExtra));
+            recorded.Add(new RecordedStep(grads, [], empty, noExtra));
         }
         var hyper = (Hyper ?? new Dictionary<string, object?>()).ToDictionary(kv => kv.Key, kv => JsonSerializer.SerializeToElement(kv.Value));
         var groups = Groups.Select(g => new RecordedGroup(g.Params,
             g.Options.ToDictionary(kv => kv.Key, kv => JsonSerializer.SerializeToElement(kv.Value)))).ToList();
-        return new TrajectoryCase(Id, Why, Optimizer, Gradients.Seed, hyper, groups, ParamDType, parameters, Model, Partition, steps);
+        return new TrajectoryCase(Id, Why, Optimizer, Gradients.Seed, hyper, groups, ParamDType, parameters, Model, Partition, recorded);
     }
+
+    /// <summary>
+    /// The golden format names a parameter by its qualified name in the module tree (<c>params[i].name</c> equals the
+    /// <c>qualified</c> of the module parameter that owns it), lists each tensor once (a tied parameter appears only
+    /// under its first module; later modules point at it with <c>alias_of</c>), and orders <c>params</c> as the
+    /// tree registers them. A case with a tree is built the same way, so adapters that accept golden cases accept it.
+    /// </summary>
+    string[] ParameterNames()
+    {
+        if (Model is null) return Shapes.Select((_, i) => $"p{i}").ToArray();
+        var owned = Model.SelectMany(m => m.Params).Where(p => p.AliasOf is null).ToList();
+        if (owned.Count != Shapes.Count)
+            throw new InvalidOperationException($"case '{Id}': the module tree owns {owned.Count} parameters, the case lists {Shapes.Count} shapes.");
+        for (int i = 0; i < owned.Count; i++)
+            if (!owned[i].Shape.SequenceEqual(Shapes[i]))
+                throw new InvalidOperationException(
+                    $"case '{Id}': parameter {i} ('{owned[i].Qualified}') has shape [{string.Join(",", owned[i].Shape)}] in the tree, [{string.Join(",", Shapes[i])}] in the case.");
+        var qualified = owned.Select(p => p.Qualified).ToHashSet(StringComparer.Ordinal);
+        foreach (var tied in Model.SelectMany(m => m.Params).Where(p => p.AliasOf is not null))
+            if (!qualified.Contains(tied.AliasOf!))
+                throw new InvalidOperationException($"case '{Id}': '{tied.Qualified}' is tied to '{tied.AliasOf}', which no module owns.");
+        return owned.Select(p => p.Qualified).ToArray();
+    }
+
+    /// <summary>
+    /// Steps of a free-running drift run: <see cref="CaseRegistry.DriftSteps"/>, or the case's own count if longer.
+    /// Cases of 10⁵ elements or more keep their own count: they exist to exercise full vector widths and ragged tails,
+    /// which a few steps do, and thirty float64 reference steps over a million elements would dominate the run's time.
+    /// </summary>
+    public int DriftStepCount => Elements >= 100_000 ? Steps : Math.Max(Steps, CaseRegistry.DriftSteps);
 
     double Draw(Random random, int step)
     {

@@ -31,13 +31,7 @@ public static class LockstepRunner
             for (int t = 0; t < steps; t++)
             {
                 var grads = c.Steps[t].Grads;
-                if (!freeRunning)
-                {
-                    var (parameters, state) = (Copy(expected.Params()), Copy(expected.State()));
-                    actual.LoadParams(parameters);
-                    actual.LoadState(state);
-                    carried = BoundState.Exact(parameters, state);
-                }
+                if (!freeRunning) carried = Align(expected, actual, expected.Params(), expected.State());
                 var bounds = ToleranceModel.Step(c, carried, grads, budget);
                 expected.Step(grads);
                 actual.Step(grads);
@@ -47,9 +41,7 @@ public static class LockstepRunner
                 bool resync = freeRunning && bounds.AmbiguousDecisions > 0;
                 if (resync)
                 {
-                    actual.LoadParams(record.ParamsAfter);
-                    actual.LoadState(record.State);
-                    carried = BoundState.Exact(record.ParamsAfter, record.State);
+                    carried = Align(expected, actual, record.ParamsAfter, record.State);
                     tally.Resyncs++;
                 }
                 else carried = bounds.After;
@@ -61,6 +53,24 @@ public static class LockstepRunner
             return tally.Result(steps, $"{e.GetType().Name}: {e.Message}");
         }
         return tally.Result(steps, null);
+    }
+
+    /// <summary>
+    /// Loads the trusted values into the candidate, then loads the trusted side with what the candidate actually holds.
+    /// A float32 candidate rounds float64 values on the way in; were the trusted side left on the unrounded values, the
+    /// two would start the step from different inputs that the model, which prices only the step, knows nothing of
+    /// (a parameter without a gradient would then "change" by up to half an ulp with an allowed error of zero). Golden
+    /// replay never meets this because recorded values are already in the recorded dtypes.
+    /// </summary>
+    static BoundState Align(IReplaySession trusted, IReplaySession candidate,
+        IReadOnlyList<double[]> parameters, IReadOnlyDictionary<int, ParamState> state)
+    {
+        candidate.LoadParams(Copy(parameters));
+        candidate.LoadState(Copy(state));
+        var (held, heldState) = (Copy(candidate.Params()), Copy(candidate.State()));
+        trusted.LoadParams(Copy(held));
+        trusted.LoadState(Copy(heldState));
+        return BoundState.Exact(held, heldState);
     }
 
     static CaseResult Unsupported(TrajectoryCase c, string reason) =>

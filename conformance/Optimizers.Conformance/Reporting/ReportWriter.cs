@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Optimizers.Conformance.Cases;
 using Optimizers.Conformance.Replay;
 
 namespace Optimizers.Conformance.Reporting;
@@ -21,16 +22,23 @@ public static class ReportWriter
             charts.Add(($"{report.Implementation}: {group.Key}", file));
             written.Add(file);
         }
-        var withDecisions = reports.FirstOrDefault();
-        if (withDecisions is not null)
+        // The decisions are the model's, the same for every implementation of one source, so one report per source
+        // is drawn: the first replay of a trajectory file, and the first teacher-forced lockstep over the registry.
+        var withDecisions = new[]
         {
+            (Report: reports.FirstOrDefault(r => r.Source != CaseRegistry.Source), Suffix: "", Label: "golden file"),
+            (Report: reports.FirstOrDefault(r => r.Source == CaseRegistry.Source && !r.FreeRunning), Suffix: "-registry", Label: CaseRegistry.Source),
+        };
+        foreach (var (source, suffix, label) in withDecisions)
+        {
+            if (source is null) continue;
             foreach (var optimizer in new[] { "HomeAdam", "HomeAdamEW" })
             {
-                var cases = withDecisions.Cases.Where(c => c.Optimizer == optimizer && c.PerStep.Any(s => s.AdaptiveFraction is not null)).ToList();
+                var cases = source.Cases.Where(c => c.Optimizer == optimizer && c.PerStep.Any(s => s.AdaptiveFraction is not null)).ToList();
                 if (cases.Count == 0) continue;
-                var file = $"adaptive-fraction-{Slug(optimizer)}.svg";
-                File.WriteAllText(Path.Combine(directory, file), AdaptiveChart(optimizer, cases));
-                charts.Add(($"{optimizer}: adaptive-branch fraction", file));
+                var file = $"adaptive-fraction-{Slug(optimizer)}{suffix}.svg";
+                File.WriteAllText(Path.Combine(directory, file), AdaptiveChart($"{optimizer} ({label})", cases));
+                charts.Add(($"{optimizer}: adaptive-branch fraction ({label})", file));
                 written.Add(file);
             }
         }
@@ -47,11 +55,13 @@ public static class ReportWriter
         bool exact = report.Mode == "bit-exact";
         var series = cases.Select(c => new ChartSeries(c.Id,
             c.PerStep.Select(s => ((double)s.Step, exact ? s.MaxUlp : s.MaxSeverity)).ToList())).ToList();
+        // A lockstep report already names both sides ("production vs reference"); a replay is against upstream's record.
+        string what = report.Source == CaseRegistry.Source ? $"{report.Implementation}, case registry" : $"{report.Implementation} vs upstream";
         var spec = exact
-            ? new ChartSpec($"{optimizer} — {report.Implementation} vs upstream, bit-exact", "step", "largest error per step (ulps of the recorded dtype)",
+            ? new ChartSpec($"{optimizer} — {what}, bit-exact", "step", "largest error per step (ulps of the recorded dtype)",
                 LogY: true, YMin: 0.1, YMax: 1e4, ReferenceY: 1, ReferenceLabel: "1 ulp: any error fails",
                 Note: "0 ulps (bit-identical) is drawn at the floor 0.1.")
-            : new ChartSpec($"{optimizer} — {report.Implementation} vs upstream, {(report.FreeRunning ? "free-running" : "teacher-forced")}", "step",
+            : new ChartSpec($"{optimizer} — {what}, {(report.FreeRunning ? "free-running" : "teacher-forced")}", "step",
                 "largest error per step / allowed error", LogY: true, YMin: 1e-4, YMax: 10, ReferenceY: 1,
                 ReferenceLabel: "tolerance bound: fails above",
                 Note: "Allowed error = safety factor 2 × (bound of the record + bound of the implementation). Exact agreement is drawn at the floor 1e-4.");
@@ -64,7 +74,7 @@ public static class ReportWriter
             c.PerStep.Where(s => s.AdaptiveFraction is not null).Select(s => ((double)s.Step, s.AdaptiveFraction!.Value)).ToList())).ToList();
         var spec = new ChartSpec($"{optimizer} — fraction of elements on the adaptive branch", "step", "adaptive fraction (v̂ ≥ τ)",
             LogY: false, YMin: 0, YMax: 1,
-            Note: optimizer == "HomeAdam" ? "One decision per group: the fraction is the share of elements in groups that went adaptive."
+            Note: !optimizer.StartsWith("HomeAdamEW", StringComparison.Ordinal) ? "One decision per group: the fraction is the share of elements in groups that went adaptive."
                                           : "One decision per element, v̂ against τ.");
         return SvgLineChart.Render(spec, series);
     }
@@ -121,5 +131,7 @@ public static class ReportWriter
         return $"{list.Count(v => v == Verdict.Pass)} / {list.Count(v => v == Verdict.Fail)} / {list.Count(v => v == Verdict.Unsupported)}";
     }
 
-    public static string Slug(string s) => new(s.Select(ch => char.IsLetterOrDigit(ch) ? char.ToLowerInvariant(ch) : '-').ToArray());
+    public static string Slug(string s) =>
+        string.Join('-', new string(s.Select(ch => char.IsLetterOrDigit(ch) ? char.ToLowerInvariant(ch) : ' ').ToArray())
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries));
 }
