@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Optimizers.Accelerators.Cuda;
+using Optimizers.Accelerators.OpenCl;
 
 namespace Optimizers.Conformance;
 
@@ -11,7 +13,16 @@ public static class MachineReport
     /// Accelerator probes (OpenCL platforms, CUDA devices) register here: a name and a function that describes what it
     /// found, or says why nothing is there.
     /// </summary>
-    public static List<(string Name, Func<string> Describe)> AcceleratorProbes { get; } = new();
+    public static List<(string Name, Func<string> Describe)> AcceleratorProbes { get; } =
+    [
+        ("OpenCL", () => OpenClDevices.Availability.IsAvailable
+            ? string.Join("; ", OpenClDevices.All.Select(d => d.ToString()))
+            : $"not available: {OpenClDevices.Availability.Reason}"),
+        ("CUDA devices", () => CudaKernelBackend.Availability.IsAvailable
+            ? "available"
+            : $"not available: {CudaKernelBackend.Availability.Reason}"),
+        ("NVRTC (CUDA C to PTX)", () => Nvrtc.Availability.IsAvailable ? "available" : $"not available: {Nvrtc.Availability.Reason}"),
+    ];
 
     /// <summary>The widest vector width the runtime accelerates here: what production's automatic kernel path uses.</summary>
     public static string VectorWidth =>
