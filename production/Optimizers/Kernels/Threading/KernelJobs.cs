@@ -120,3 +120,26 @@ internal sealed class StacTrunkJob : ChunkJob
 
     protected override void Release() => (_param, _grad, _buffer) = (null, null, null);
 }
+
+internal sealed class NonFiniteScanJob : ChunkJob
+{
+    [ThreadStatic] static NonFiniteScanJob? t_job;
+    readonly bool[] _finite = new bool[ChunkPlan.MaxThreads];
+    TensorBuffer? _buffer;
+    int _offset;
+
+    public static bool Run(TensorBuffer buffer, int offset, int n, int chunks)
+    {
+        var job = t_job ??= new NonFiniteScanJob();
+        (job._buffer, job._offset) = (buffer, offset);
+        job.RunAll(n, chunks);
+        bool finite = true;
+        for (int i = 0; i < job.ChunkCount; i++) finite &= job._finite[i];
+        return finite;
+    }
+
+    protected override void RunChunk(int chunk, int start, int length)
+        => _finite[chunk] = NonFiniteScan.Range(_buffer!, _offset + start, length);
+
+    protected override void Release() => _buffer = null;
+}
