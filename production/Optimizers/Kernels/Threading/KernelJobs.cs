@@ -9,7 +9,7 @@ namespace Optimizers.Kernels.Threading;
 internal sealed class HomeAdamStepJob : ChunkJob
 {
     [ThreadStatic] static HomeAdamStepJob? t_job;
-    readonly long[] _counts = new long[ChunkPlan.MaxThreads];
+    readonly long[] _counts = new long[ChunkPlan.MaxChunks];
     TensorBuffer? _param, _grad, _m, _v;
     int _po, _so;
     HomeAdamScalars _s;
@@ -34,7 +34,7 @@ internal sealed class HomeAdamStepJob : ChunkJob
 internal sealed class HomeAdamMomentsJob : ChunkJob
 {
     [ThreadStatic] static HomeAdamMomentsJob? t_job;
-    readonly double[] _minima = new double[ChunkPlan.MaxThreads];
+    readonly double[] _minima = new double[ChunkPlan.MaxChunks];
     TensorBuffer? _grad, _m, _v;
     int _po, _so;
     HomeAdamScalars _s;
@@ -59,7 +59,7 @@ internal sealed class HomeAdamMomentsJob : ChunkJob
 internal sealed class HomeAdamApplyJob : ChunkJob
 {
     [ThreadStatic] static HomeAdamApplyJob? t_job;
-    readonly long[] _counts = new long[ChunkPlan.MaxThreads];
+    readonly long[] _counts = new long[ChunkPlan.MaxChunks];
     TensorBuffer? _param, _m, _v;
     int _po, _so;
     HomeAdamScalars _s;
@@ -124,7 +124,7 @@ internal sealed class StacTrunkJob : ChunkJob
 internal sealed class NonFiniteScanJob : ChunkJob
 {
     [ThreadStatic] static NonFiniteScanJob? t_job;
-    readonly bool[] _finite = new bool[ChunkPlan.MaxThreads];
+    readonly bool[] _finite = new bool[ChunkPlan.MaxChunks];
     TensorBuffer? _buffer;
     int _offset;
 
