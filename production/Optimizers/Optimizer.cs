@@ -340,7 +340,7 @@ public abstract class Optimizer : IDisposable
                     slot += g.Parameters.Length;
                 }
                 else
-                    foreach (var a in g.Arenas) count += a.CountNonFinite(ref first);
+                    foreach (var a in g.Arenas) count += a.CountNonFinite(ref first, KernelPath);
                 if (telemetry) g.Telemetry.NonFiniteGradients = count;
                 bad += count;
             }

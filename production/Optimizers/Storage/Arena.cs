@@ -137,33 +137,26 @@ internal sealed class Arena
     }
 
     /// <summary>Number of gradients of this arena that hold NaN or ±∞; <paramref name="first"/> is the first offender.</summary>
-    public int CountNonFinite(ref Parameter? first)
+    /// <remarks>Adjacent members with gradients are contiguous in the gradient arena, so each stretch of them is scanned
+    /// in one call that <paramref name="path"/> may spread over threads (100 small tensors cost what one large one does);
+    /// only a stretch that holds a non-finite value is scanned again member by member, to count and name them.</remarks>
+    public int CountNonFinite(ref Parameter? first, KernelPath path)
     {
-        int count = 0;
-        foreach (var p in Members)
+        int count = 0, n = Members.Length, i = 0;
+        while (i < n)
         {
-            if (!p.HasGrad) continue;
-            bool bad = ParamDType == DType.Float32 ? !AllFinite<float>(p.Grad<float>()) : !AllFinite<double>(p.Grad<double>());
-            if (!bad) continue;
-            count++;
-            first ??= p;
+            if (!Members[i].HasGrad) { i++; continue; }
+            int start = i++;
+            while (i < n && Members[i].HasGrad) i++;
+            int offset = Offsets[start], length = Offsets[i - 1] + Members[i - 1].Length - offset;
+            if (NonFiniteScan.AllFinite(Grads, offset, length, path)) continue;
+            for (int m = start; m < i; m++)
+            {
+                if (NonFiniteScan.AllFinite(Grads, Offsets[m], Members[m].Length, path)) continue;
+                count++;
+                first ??= Members[m];
+            }
         }
         return count;
-    }
-
-    // x − x is 0 for finite x and NaN for NaN and ±∞, so one branch-free accumulation per element decides a tensor.
-    static bool AllFinite<T>(ReadOnlySpan<T> x) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
-    {
-        var acc = System.Numerics.Vector<T>.Zero;
-        int i = 0;
-        if (System.Numerics.Vector.IsHardwareAccelerated)
-        {
-            var vectors = System.Runtime.InteropServices.MemoryMarshal.Cast<T, System.Numerics.Vector<T>>(x);
-            foreach (var v in vectors) acc += v - v;
-            i = vectors.Length * System.Numerics.Vector<T>.Count;
-        }
-        T tail = T.Zero;
-        for (; i < x.Length; i++) tail += x[i] - x[i];
-        return System.Numerics.Vector.Sum(acc) == T.Zero && tail == T.Zero;
     }
 }

@@ -2,7 +2,7 @@
 // parameter, set when any element of its gradient is NaN or +-inf. The host reads the flags once per
 // step (it must: skipping or throwing is host control flow) and only then launches the update.
 //
-// ==== CPU reference ==== Storage/Arena.cs: CountNonFinite (x - x is 0 for finite x, NaN otherwise).
+// ==== CPU reference ==== Kernels/NonFiniteScan.cs: AllFinite (x - x is 0 for finite x, NaN otherwise).
 // ==== Launcher ======== Accelerators/AcceleratorKernelBackend.cs: FlagNonFinite.
 // ==== Validation ====== Optimizers.Tests/Accelerators/OpenClOptimizerTests.cs.
 // ==== Versions ======== 1. one element per work-item; every offending work-item stores the same 1, so

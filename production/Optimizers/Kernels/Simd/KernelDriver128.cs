@@ -37,7 +37,7 @@ internal static class KernelDriver128
         Vector128<TC> lanesMin = Vector128.Create(TC.PositiveInfinity);
         int block = BlockLength, i = 0;
         for (; i <= length - block; i += block)
-            lanesMin = MomentsBlock(ref grad, ref m, ref v, (nuint)i, k, lanesMin, trackMinimum: true);
+            lanesMin = MomentsBlock(ref grad, ref m, ref v, (nuint)i, k, lanesMin, trackMinimum: true, out _, out _, out _, out _);
         min = VectorMath.FoldMin(min, lanesMin);
         return i;
     }
@@ -50,7 +50,11 @@ internal static class KernelDriver128
         long adaptive = 0;
         int block = BlockLength, i = 0;
         for (; i <= length - block; i += block)
-            adaptive += ApplyBlock(ref param, ref m, ref v, (nuint)i, k, hasDecay, rule);
+        {
+            Load<TS, TC>(ref m, (nuint)i, out Vector128<TC> m0, out Vector128<TC> m1);
+            Load<TS, TC>(ref v, (nuint)i, out Vector128<TC> v0, out Vector128<TC> v1);
+            adaptive += ApplyBlock(ref param, m0, m1, v0, v1, (nuint)i, k, hasDecay, rule);
+        }
         adaptiveCount += adaptive;
         return i;
     }
@@ -65,15 +69,18 @@ internal static class KernelDriver128
         int block = BlockLength, i = 0;
         for (; i <= length - block; i += block)
         {
-            MomentsBlock(ref grad, ref m, ref v, (nuint)i, k, default, trackMinimum: false);
-            adaptive += ApplyBlock(ref param, ref m, ref v, (nuint)i, k, hasDecay, rule);
+            // The update takes the moments as stored (rounded to the state type) from registers, not from memory:
+            // a reload right after the store stalls on store forwarding in a loop that is otherwise streaming.
+            MomentsBlock(ref grad, ref m, ref v, (nuint)i, k, default, trackMinimum: false, out Vector128<TC> m0, out Vector128<TC> m1, out Vector128<TC> v0, out Vector128<TC> v1);
+            adaptive += ApplyBlock(ref param, m0, m1, v0, v1, (nuint)i, k, hasDecay, rule);
         }
         adaptiveCount += adaptive;
         return i;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector128<TC> MomentsBlock<TP, TS, TC>(ref TP grad, ref TS m, ref TS v, nuint at, in HomeAdamVectors<TP, TC> k, Vector128<TC> lanesMin, bool trackMinimum)
+    static Vector128<TC> MomentsBlock<TP, TS, TC>(ref TP grad, ref TS m, ref TS v, nuint at, in HomeAdamVectors<TP, TC> k, Vector128<TC> lanesMin, bool trackMinimum,
+        out Vector128<TC> mStored0, out Vector128<TC> mStored1, out Vector128<TC> vStored0, out Vector128<TC> vStored1)
         where TP : unmanaged, IFloatingPointIeee754<TP> where TS : unmanaged where TC : unmanaged, IFloatingPointIeee754<TC>
     {
         Load<TP, TP>(ref grad, at, out Vector128<TP> g0, out Vector128<TP> g1);
@@ -86,6 +93,11 @@ internal static class KernelDriver128
             HomeAdamMomentsOp.Invoke(gc1, ref m1, ref v1, k.LerpWeight, k.OneMinusLerpWeight, k.LowWeight, k.Beta2, k.OneMinusBeta2);
         Store(ref m, at, m0, m1);
         Store(ref v, at, v0, v1);
+        // What a load of the stored values would give: a second vector only ever holds float64 state, stored exactly.
+        mStored0 = RoundTrip<TS, TC>(m0);
+        mStored1 = m1;
+        vStored0 = RoundTrip<TS, TC>(v0);
+        vStored1 = v1;
         // A constant at every call site: the fused step has no use for the minimum.
         if (!trackMinimum) return lanesMin;
         lanesMin = VectorMath.MinPropagatingNaN(lanesMin, RoundTrip<TS, TC>(v0));
@@ -95,11 +107,9 @@ internal static class KernelDriver128
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static int ApplyBlock<TP, TS, TC>(ref TP param, ref TS m, ref TS v, nuint at, in HomeAdamVectors<TP, TC> k, bool hasDecay, BranchRule rule)
-        where TP : unmanaged, IFloatingPointIeee754<TP> where TS : unmanaged where TC : unmanaged, IFloatingPointIeee754<TC>
+    static int ApplyBlock<TP, TC>(ref TP param, Vector128<TC> m0, Vector128<TC> m1, Vector128<TC> v0, Vector128<TC> v1, nuint at, in HomeAdamVectors<TP, TC> k, bool hasDecay, BranchRule rule)
+        where TP : unmanaged, IFloatingPointIeee754<TP> where TC : unmanaged, IFloatingPointIeee754<TC>
     {
-        Load<TS, TC>(ref m, at, out Vector128<TC> m0, out Vector128<TC> m1);
-        Load<TS, TC>(ref v, at, out Vector128<TC> v0, out Vector128<TC> v1);
         Vector128<TC> d0 = HomeAdamDirectionOp.Invoke(m0, v0, k.BiasCorrection2, k.StepSize, k.Eps, k.Tau, rule, out Vector128<TC> a0), d1 = default;
         int adaptive = BitOperations.PopCount(a0.ExtractMostSignificantBits());
         if (typeof(TC) == typeof(double))

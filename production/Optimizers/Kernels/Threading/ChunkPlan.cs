@@ -18,12 +18,22 @@ internal static class ChunkPlan
 
     public static int MaxThreads => Environment.ProcessorCount;
 
+    /// <summary>
+    /// Large segments are cut into this many chunks per core. Chunks are claimed dynamically, so on a shared machine,
+    /// where a pool thread may start late or be preempted, the threads that do run take the remaining chunks instead
+    /// of waiting for a fixed half. Each chunk still has at least <see cref="AutoElementsPerThread"/> elements.
+    /// </summary>
+    public const int ChunksPerThread = 4;
+
+    /// <summary>The most chunks any call uses: the size of the per-chunk result arrays.</summary>
+    public static int MaxChunks => MaxThreads * ChunksPerThread;
+
     /// <summary>How many chunks <paramref name="path"/> runs a segment of <paramref name="length"/> elements in (1: the calling thread alone).</summary>
     public static int ChunkCount(int length, KernelPath path) => path switch
     {
         KernelPath.Scalar or KernelPath.Simd => 1,
-        KernelPath.Threads => Math.Max(1, Math.Min(MaxThreads, (length + Granularity - 1) / Granularity)),
-        KernelPath.Auto => Math.Max(1, Math.Min(MaxThreads, length / AutoElementsPerThread)),
+        KernelPath.Threads => Math.Max(1, Math.Max(Math.Min(MaxThreads, (length + Granularity - 1) / Granularity), Math.Min(MaxChunks, length / AutoElementsPerThread))),
+        KernelPath.Auto => length / AutoElementsPerThread < 2 ? 1 : Math.Min(MaxChunks, length / AutoElementsPerThread),
         _ => throw new ArgumentOutOfRangeException(nameof(path), path, "path must be Auto, Scalar, Simd or Threads."),
     };
 

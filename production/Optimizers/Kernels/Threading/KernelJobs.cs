@@ -9,7 +9,7 @@ namespace Optimizers.Kernels.Threading;
 internal sealed class HomeAdamStepJob : ChunkJob
 {
     [ThreadStatic] static HomeAdamStepJob? t_job;
-    readonly long[] _counts = new long[ChunkPlan.MaxThreads];
+    readonly long[] _counts = new long[ChunkPlan.MaxChunks];
     TensorBuffer? _param, _grad, _m, _v;
     int _po, _so;
     HomeAdamScalars _s;
@@ -34,7 +34,7 @@ internal sealed class HomeAdamStepJob : ChunkJob
 internal sealed class HomeAdamMomentsJob : ChunkJob
 {
     [ThreadStatic] static HomeAdamMomentsJob? t_job;
-    readonly double[] _minima = new double[ChunkPlan.MaxThreads];
+    readonly double[] _minima = new double[ChunkPlan.MaxChunks];
     TensorBuffer? _grad, _m, _v;
     int _po, _so;
     HomeAdamScalars _s;
@@ -59,7 +59,7 @@ internal sealed class HomeAdamMomentsJob : ChunkJob
 internal sealed class HomeAdamApplyJob : ChunkJob
 {
     [ThreadStatic] static HomeAdamApplyJob? t_job;
-    readonly long[] _counts = new long[ChunkPlan.MaxThreads];
+    readonly long[] _counts = new long[ChunkPlan.MaxChunks];
     TensorBuffer? _param, _m, _v;
     int _po, _so;
     HomeAdamScalars _s;
@@ -119,4 +119,27 @@ internal sealed class StacTrunkJob : ChunkJob
         => StacTrunkSimd.Range(_param!, _grad!, _po + start, _buffer, _so + start, length, _s);
 
     protected override void Release() => (_param, _grad, _buffer) = (null, null, null);
+}
+
+internal sealed class NonFiniteScanJob : ChunkJob
+{
+    [ThreadStatic] static NonFiniteScanJob? t_job;
+    readonly bool[] _finite = new bool[ChunkPlan.MaxChunks];
+    TensorBuffer? _buffer;
+    int _offset;
+
+    public static bool Run(TensorBuffer buffer, int offset, int n, int chunks)
+    {
+        var job = t_job ??= new NonFiniteScanJob();
+        (job._buffer, job._offset) = (buffer, offset);
+        job.RunAll(n, chunks);
+        bool finite = true;
+        for (int i = 0; i < job.ChunkCount; i++) finite &= job._finite[i];
+        return finite;
+    }
+
+    protected override void RunChunk(int chunk, int start, int length)
+        => _finite[chunk] = NonFiniteScan.Range(_buffer!, _offset + start, length);
+
+    protected override void Release() => _buffer = null;
 }

@@ -77,7 +77,8 @@ internal static class ParallelChunks
             long generation = (Volatile.Read(ref _claims) >> (2 * IndexBits)) + 1;
             // Publishing the new word makes the fields above visible to every thread that claims a chunk of this call.
             Volatile.Write(ref _claims, (generation << (2 * IndexBits)) | ((long)chunks << IndexBits));
-            for (int i = 1; i < chunks; i++)
+            // One helper per other core: each claims chunks until none is left.
+            for (int i = 1; i < Math.Min(chunks, _items.Length); i++)
                 _items[i].QueueUnlessQueued();
             ClaimAndRun();
             // Chunks claimed by pool threads may still be running; they read this call's job until they finish.
