@@ -90,7 +90,7 @@ public static class ReportWriter
         md.AppendLine("Tolerance-mode verdicts use the model of `paper-notes/numerics.md`; production is compared bit for bit.").AppendLine();
         md.AppendLine("| implementation | mode | cases pass / fail / unsupported | error records pass / fail / unsupported | verdict |").AppendLine("|---|---|---|---|---|");
         foreach (var r in reports)
-            md.AppendLine(inv, $"| {r.Implementation} | {r.Mode}{(r.FreeRunning ? ", free-running" : "")} | {Count(r.Cases.Select(c => c.Verdict))} | {Count(r.Errors.Select(e => e.Verdict))} | {(r.Passed ? "**pass**" : "**FAIL**")} |");
+            md.AppendLine(inv, $"| {r.Implementation} | {r.Mode}{(r.FreeRunning ? ", free-running" : "")} | {Count(r.Cases.Select(c => c.Verdict))} | {Count(r.Errors.Select(e => e.Verdict))} | {OutcomeCell(r)} |");
         md.AppendLine();
 
         foreach (var r in reports)
@@ -124,6 +124,13 @@ public static class ReportWriter
         }
         return md.ToString();
     }
+
+    static string OutcomeCell(ReplayReport r) => r.Outcome switch
+    {
+        "pass" => "**pass**",
+        "fail" => "**FAIL**",
+        _ => "unsupported: " + string.Join("; ", r.UnsupportedReasons).Replace("|", "\\|"),
+    };
 
     static string Count(IEnumerable<Verdict> verdicts)
     {
