@@ -71,7 +71,7 @@ internal static class Commands
                 foreach (var entry in candidates)
                     foreach (bool drift in modes)
                     {
-                        string label = $"{entry.Name} vs {trusted!.Name}" + (drift ? ", drift" : "");
+                        string label = $"{entry.Name} vs {trusted!.Name}" + (drift ? LockstepRunner.DriftSuffix : "");
                         var task = ctx.AddTask(Markup.Escape($"{label}, registry"), maxValue: Math.Max(1, registryCases.Count));
                         var results = new List<CaseResult>();
                         foreach (var spec in registryCases)

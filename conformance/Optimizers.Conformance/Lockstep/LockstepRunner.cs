@@ -13,6 +13,9 @@ namespace Optimizers.Conformance.Lockstep;
 /// </summary>
 public static class LockstepRunner
 {
+    /// <summary>Ends the name of a free-running lockstep row, telling it from the teacher-forced row of the same pair.</summary>
+    public const string DriftSuffix = ", drift";
+
     public static CaseResult Run(TrajectoryCase c, IImplementation trusted, IImplementation candidate, bool freeRunning = false, int? maxSteps = null)
     {
         if (!trusted.Supports(c, out var why)) return Unsupported(c, $"{trusted.Name}: {why}");
