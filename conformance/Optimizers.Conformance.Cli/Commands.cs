@@ -12,6 +12,7 @@ namespace Optimizers.Conformance.Cli;
 internal static class Commands
 {
     const int Ok = 0, Failed = 1, Usage = 2;
+    const string ScalarPath = "production:scalar";
 
     public static int Run(string? filter, string? implementation, DirectoryInfo? reportDirectory, int? steps, bool freeRunning)
     {
@@ -42,6 +43,13 @@ internal static class Commands
         if (candidates.Count == 0)
             AnsiConsole.MarkupLineInterpolated($"Lockstep over the {registryCases.Count} registry cases: nothing to hold against {trusted?.Name ?? "a trusted implementation"} (no other implementation selected).");
 
+        // Bit-exact lockstep: the contract makes every production path bit-identical to the scalar C# kernel, which the
+        // tolerance rows above cannot show (two paths may differ and both stay inside the model's bounds).
+        var scalar = registry.Find(ScalarPath);
+        var bitExactCandidates = scalar is null ? [] : selected.Where(e => e.Name.StartsWith("production", StringComparison.Ordinal) && e.Name != ScalarPath).ToList();
+        if (bitExactCandidates.Count > 0)
+            AnsiConsole.MarkupLineInterpolated($"Bit-exact lockstep over {registryCases.Count} registry cases against {ScalarPath}: {string.Join(", ", bitExactCandidates.Select(e => e.Name))}, free-running over each case's steps, equal bits required (NaN matches NaN).");
+
         var reports = new List<ReplayReport>();
         var lockstepReports = new List<ReplayReport>();
         AnsiConsole.Progress()
@@ -63,7 +71,7 @@ internal static class Commands
                 foreach (var entry in candidates)
                     foreach (bool drift in modes)
                     {
-                        string label = $"{entry.Name} vs {trusted!.Name}" + (drift ? ", drift" : "");
+                        string label = $"{entry.Name} vs {trusted!.Name}" + (drift ? LockstepRunner.DriftSuffix : "");
                         var task = ctx.AddTask(Markup.Escape($"{label}, registry"), maxValue: Math.Max(1, registryCases.Count));
                         var results = new List<CaseResult>();
                         foreach (var spec in registryCases)
@@ -74,6 +82,18 @@ internal static class Commands
                         }
                         lockstepReports.Add(new ReplayReport(CaseRegistry.Source, label, "tolerance", drift, results, []));
                     }
+                foreach (var entry in bitExactCandidates)
+                {
+                    string label = $"{entry.Name} vs {ScalarPath}";
+                    var task = ctx.AddTask(Markup.Escape($"{label}, bit-exact, registry"), maxValue: Math.Max(1, registryCases.Count));
+                    var results = new List<CaseResult>();
+                    foreach (var spec in registryCases)
+                    {
+                        results.Add(LockstepRunner.RunBitExact(spec.Build(), scalar!.Create(), entry.Create(), steps));
+                        task.Increment(1);
+                    }
+                    lockstepReports.Add(new ReplayReport(CaseRegistry.Source, label, "bit-exact", FreeRunning: true, results, []));
+                }
             });
         reports.AddRange(lockstepReports);
 
@@ -87,9 +107,11 @@ internal static class Commands
                 Tally(r.Cases.Select(c => c.Verdict)), Tally(r.Errors.Select(e => e.Verdict)),
                 Format(r.Cases.Select(c => c.MaxUlp).DefaultIfEmpty(0).Max()), Format(r.Cases.Select(c => c.MaxRelative).DefaultIfEmpty(0).Max()),
                 Num(r.Cases.Sum(c => c.Ambiguous)),
-                r.Passed ? "[green]pass[/]" : "[red]FAIL[/]");
+                r.Outcome switch { "pass" => "[green]pass[/]", "fail" => "[red]FAIL[/]", _ => "[yellow]unsupported[/]" });
         }
         AnsiConsole.Write(table);
+        foreach (var r in reports.Where(r => r.CheckedNoCase))
+            AnsiConsole.MarkupLineInterpolated($"[yellow]{r.Implementation}[/]: unsupported, no case ran: {string.Join("; ", r.UnsupportedReasons)}");
         foreach (var r in reports) PrintFailures(r);
         if (reportDirectory is not null) WriteReport(reportDirectory, reports);
         return reports.All(r => r.Passed) ? Ok : Failed;

@@ -80,7 +80,11 @@ public sealed class LockstepTests(ITestOutputHelper output)
         Assert.All(all.Where(c => c.ToleranceOverrideReason is not null), c => Assert.False(string.IsNullOrWhiteSpace(c.ToleranceOverrideReason)));
         foreach (var optimizer in new[] { "AdamW", "AdamSRF", "HomeAdam", "HomeAdamEW", "STAC" })
             Assert.Contains(all, c => c.Optimizer == optimizer);
-        Assert.Contains(all, c => c.Shapes.Any(s => s.Length == 0));
+        foreach (var optimizer in new[] { "AdamW", "AdamSRF", "HomeAdam", "HomeAdamEW", "STAC" })
+            Assert.Contains(all, c => c.Optimizer == optimizer && c.Shapes.Any(s => s.Length == 0));
+        // HomeAdam is left out on purpose: upstream raises on a zero-element tensor (ZeroElementHomeAdamTests).
+        foreach (var optimizer in new[] { "AdamW", "AdamSRF", "HomeAdamEW", "STAC" })
+            Assert.Contains(all, c => c.Optimizer == optimizer && c.Shapes.Any(s => s.Length == 1 && s[0] == 0));
         Assert.Contains(all, c => c.Elements >= 1_000_000);
         Assert.Contains(all, c => c.Groups.Count > 1 && c.Optimizer != "STAC");
         Assert.Contains(all, c => c.Gradients.NoGradient is { Count: > 0 });

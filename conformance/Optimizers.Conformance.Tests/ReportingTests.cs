@@ -61,6 +61,38 @@ public sealed class ReportingTests
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); }
     }
 
+    // Coinciding series used to hide one another: a one-step case under a longer line, two cases on the same values.
+    [Fact]
+    public void Every_series_of_a_chart_is_visible_even_where_lines_coincide()
+    {
+        var spec = new ChartSpec("t", "step", "y", LogY: true, YMin: 1e-4, YMax: 10);
+        var longer = new ChartSeries("long", [(0, 0.5), (1, 0.5), (2, 0.5)]);
+        var same = new ChartSeries("same values", [(0, 0.5), (1, 0.5), (2, 0.5)]);
+        var single = new ChartSeries("one step", [(0, 0.5)]);
+        var svg = XDocument.Parse(SvgLineChart.Render(spec, [single, longer, same]));
+        var marks = svg.Descendants().Where(e => e.Name.LocalName is "circle" or "rect" or "polygon" or "path").ToList();
+        var plotted = svg.Descendants().Where(e => e.Name.LocalName == "polyline").ToList();
+        Assert.Equal(2, plotted.Count);
+        Assert.NotEqual(plotted[0].Attribute("stroke-dasharray")?.Value, plotted[1].Attribute("stroke-dasharray")?.Value);
+        // The one-step series draws no line, so its marker must be the last thing drawn in the plot, on top of the others.
+        var lastPlotMark = marks.Where(e => e.Attribute("stroke")?.Value == "#1f77b4").ToList();
+        Assert.True(lastPlotMark.Count >= 2, "a marker in the plot and one in the legend");
+        var order = svg.Descendants().ToList();
+        Assert.True(plotted.All(l => order.IndexOf(l) < order.IndexOf(lastPlotMark[0])));
+        Assert.Contains(svg.Descendants().Where(e => e.Name.LocalName == "text"), t => t.Value.Contains("one step (1 step)"));
+    }
+
+    [Fact]
+    public void Drift_chart_titles_say_free_running_once_and_not_drift()
+    {
+        var result = new CaseResult("c", "AdamW", Verdict.Pass, 2, 0, 0, 0, 0, null, [],
+            [new StepSummary(0, 0, 0, 0.1, 0, null, false), new StepSummary(1, 0, 0, 0.2, 0, null, false)], null);
+        var report = new ReplayReport(Cases.CaseRegistry.Source, "production vs reference" + Lockstep.LockstepRunner.DriftSuffix, "tolerance", true, [result], []);
+        var title = XDocument.Parse(ReportWriter.ErrorChart(report, "AdamW", [result])).Descendants().First(e => e.Name.LocalName == "text").Value;
+        Assert.Contains("free-running", title);
+        Assert.DoesNotContain("drift", title);
+    }
+
     [Fact]
     public void Registry_finds_the_model_and_accepts_more()
     {

@@ -42,6 +42,8 @@ public static class CaseRegistry
                 RecordedDType.Float32, [[7], [2, 2], [9]],
                 [AdamW([0, 1], lr: 2e-2, weightDecay: 0.1, forEach: true), AdamW([2], lr: 1e-3, betas: (0.5, 0.9), eps: 1e-4, weightDecay: 0, forEach: true)],
                 new GradientRecipe(105, MinDecade: -8, MaxDecade: 2), 10),
+            new("adamw_empty_tensor_f32", "AdamW", "a zero-element tensor (shape [0]) beside an ordinary one: empty state, a step counter, and nothing else disturbed",
+                RecordedDType.Float32, [[0], [4]], [AdamW([0, 1], lr: 1e-2)], new GradientRecipe(106), 6),
 
             // ---- AdamSRF ----------------------------------------------------------------------------------------
             new("adamsrf_groups_f64_state", "AdamSRF", "two groups with their own lr, betas and decay; state in float64",
@@ -54,6 +56,8 @@ public static class CaseRegistry
             new("adamsrf_float16_state_for_loop", "AdamSRF", "float16 state (range and resolution both tight) with foreach = false",
                 RecordedDType.Float32, [[6], [3, 3]], [HomeAdam([0, 1], lr: 1e-2, weightDecay: 0.01, stateDType: "float16", forEach: false)],
                 new GradientRecipe(203, MinDecade: -2, MaxDecade: 1), 8),
+            new("adamsrf_0d_and_empty_tensor", "AdamSRF", "a 0-d parameter and a zero-element tensor (shape [0]) in one group with an ordinary tensor",
+                RecordedDType.Float32, [[], [0], [5]], [HomeAdam([0, 1, 2], lr: 1e-2, weightDecay: 0.01)], new GradientRecipe(204), 8),
 
             // ---- HomeAdam ---------------------------------------------------------------------------------------
             new("homeadam_f64_params_default_f32_state", "HomeAdam", "float64 parameters with the default float32 state and running products",
@@ -78,6 +82,11 @@ public static class CaseRegistry
             new("homeadam_no_gradient_steps", "HomeAdam", "parameters without a gradient on some steps: no state, no decay, no part in the group minimum",
                 RecordedDType.Float32, [[3, 3], [3]], [HomeAdam([0, 1], lr: 1e-2, weightDecay: 0.1, tau: 1e-5)],
                 new GradientRecipe(304, NoGradient: [(0, 1), (1, 1), (3, 0), (4, 0), (4, 1)]), 8),
+            // No zero-element tensor here: upstream's amin raises on one, the reference raises the same error before
+            // anything changes, and production deviates (it counts as +∞); ZeroElementHomeAdamTests pins both.
+            new("homeadam_0d_in_the_group_minimum", "HomeAdam", "a 0-d parameter whose one v̂ takes part in the group minimum beside an ordinary tensor",
+                RecordedDType.Float32, [[], [3]], [HomeAdam([0, 1], lr: 1e-2, tau: 1e-4)],
+                new GradientRecipe(308, MinDecade: -4, MaxDecade: 0), 10),
 
             // ---- HomeAdamEW -------------------------------------------------------------------------------------
             new("homeadamew_vhat_exactly_on_tau_dyadic", "HomeAdamEW", "elements whose v̂ is exactly τ = 1 (dyadic β and gradients): ≥ sends them adaptive, > would not",
@@ -98,6 +107,9 @@ public static class CaseRegistry
             new("homeadamew_one_million_elements", "HomeAdamEW", "1e6 elements: kernels at full width with a ragged tail elsewhere",
                 RecordedDType.Float32, [[1000, 1000]], [HomeAdam([0], lr: 1e-3, tau: 1e-6, updateMode: "denom")],
                 new GradientRecipe(405, MinDecade: -6, MaxDecade: 0), 2),
+            new("homeadamew_0d_and_empty_tensor", "HomeAdamEW", "a 0-d parameter and a zero-element tensor (shape [0]) in where_update mode, magnitudes around τ",
+                RecordedDType.Float32, [[], [0], [5]], [HomeAdam([0, 1, 2], lr: 1e-2, tau: 1e-3, updateMode: "where_update")],
+                new GradientRecipe(407, MinDecade: -3, MaxDecade: 0), 8),
         };
 
         // ---- STAC: Sequential(Linear(4,3), Linear(3,2)) and its partitions ------------------------------------------
@@ -119,6 +131,7 @@ public static class CaseRegistry
         cases.Add(Stac("stac_trunk_state_bfloat16", "bfloat16 trunk momentum buffer for float32 parameters",
             RecordedDType.Float32, lastN: 1, trunkMomentum: 0.9, weightDecay: 0.01, new GradientRecipe(509), trunkStateDType: "bfloat16"));
         cases.Add(NestedFrozenTied());
+        cases.Add(ScalarAndEmptyLayers());
         cases.Add(Stac("stac_oversized_last_n_all_cap", "last_n_layers beyond the layer count: everything in the AdamW cap", RecordedDType.Float32,
             lastN: 99, trunkMomentum: 0.9, weightDecay: 0.1, new GradientRecipe(507)));
         return cases;
@@ -165,6 +178,43 @@ public static class CaseRegistry
             RecordedDType.Float64, [[2], [5, 3], [3, 3], [3], [3], [3, 3], [3], [5]], groups,
             new GradientRecipe(506, NoGradient: frozenNeverGetGradients.Append((3, 7)).ToList()), steps,
             new Dictionary<string, object?> { ["lr"] = lr, ["last_n_layers"] = 2, ["weight_decay"] = 0.01 }, model,
+            new RecordedPartition(trunkLayers, capLayers, trunkNames, capNames));
+    }
+
+    /// <summary>
+    /// Layers holding a 0-d gain and a zero-element offset (shape [0]) on both sides of the partition: "0" in the trunk,
+    /// "1" (a Linear) and "2" in the cap with last_n_layers = 2. A zero-element parameter still makes its module a
+    /// layer, as a torch parameter with no elements still counts.
+    /// </summary>
+    static CaseSpec ScalarAndEmptyLayers()
+    {
+        const double lr = 1e-2;
+        var model = new List<RecordedModule>
+        {
+            new("", "Sequential", []),
+            new("0", "Scale", [new("gain", "0.gain", [], true, null), new("offset", "0.offset", [0], true, null)]),
+            new("1", "Linear", [new("weight", "1.weight", [2, 3], true, null), new("bias", "1.bias", [2], true, null)]),
+            new("2", "Scale", [new("gain", "2.gain", [], true, null), new("offset", "2.offset", [0], true, null)]),
+        };
+        string[] trunkLayers = ["0"], capLayers = ["1", "2"];
+        string[] trunkNames = ["0.gain", "0.offset"], capNames = ["1.weight", "1.bias", "2.gain", "2.offset"];
+        var common = new Dictionary<string, object?>
+        {
+            ["trunk_momentum"] = 0.9, ["trunk_state_dtype"] = null, ["betas"] = Pair((0.9, 0.999)), ["eps"] = 1e-8, ["amsgrad"] = false,
+            ["maximize"] = false, ["error_if_nonfinite"] = false, ["trunk_lr"] = 0.75 * lr, ["cap_lr"] = lr,
+            ["trunk_weight_decay"] = 0.01, ["cap_weight_decay"] = 0.01,
+        };
+        var groups = new List<GroupSpec>
+        {
+            new([0, 1], new Dictionary<string, object?>(common)
+                { ["stac_role"] = "trunk", ["layer_names"] = trunkLayers, ["param_names"] = trunkNames, ["lr"] = 0.75 * lr, ["weight_decay"] = 0.01 }),
+            new([2, 3, 4, 5], new Dictionary<string, object?>(common)
+                { ["stac_role"] = "cap", ["layer_names"] = capLayers, ["param_names"] = capNames, ["lr"] = lr, ["weight_decay"] = 0.01 }),
+        };
+        return new CaseSpec("stac_0d_and_empty_tensors_both_sides", "STAC",
+            "0-d and zero-element (shape [0]) parameters in the sign-momentum trunk and in the AdamW cap",
+            RecordedDType.Float32, [[], [0], [2, 3], [2], [], [0]], groups, new GradientRecipe(510), 10,
+            new Dictionary<string, object?> { ["lr"] = lr, ["last_n_layers"] = 2, ["trunk_momentum"] = 0.9, ["weight_decay"] = 0.01 }, model,
             new RecordedPartition(trunkLayers, capLayers, trunkNames, capNames));
     }
 

@@ -159,13 +159,20 @@ public sealed partial class ProductionImplementation(KernelPath kernelPath = Ker
                 else
                 {
                     int dot = m.Name.LastIndexOf('.');
-                    var parent = modules[dot < 0 ? "" : m.Name[..dot]];
+                    string parentName = dot < 0 ? "" : m.Name[..dot];
+                    if (!modules.TryGetValue(parentName, out var parent))
+                        throw new InvalidDataException(
+                            $"case '{c.Id}': module '{m.Name}' comes before its parent '{parentName}' in the module tree, or the tree has no such module.");
                     parent.RegisterModule(dot < 0 ? m.Name : m.Name[(dot + 1)..], module);
                 }
                 modules[m.Name] = module;
                 foreach (var p in m.Params)
                 {
-                    var parameter = byName[p.AliasOf ?? p.Qualified];
+                    if (!byName.TryGetValue(p.AliasOf ?? p.Qualified, out var parameter))
+                        throw new InvalidDataException(
+                            $"case '{c.Id}': module '{m.Name}' names parameter '{p.Qualified}'"
+                            + (p.AliasOf is null ? "" : $" (tied to '{p.AliasOf}')")
+                            + $", which is not among the case's parameters ({string.Join(", ", c.Params.Select(q => q.Name))}).");
                     parameter.RequiresGrad = p.RequiresGrad;
                     module.RegisterParameter(p.Name, parameter);
                 }

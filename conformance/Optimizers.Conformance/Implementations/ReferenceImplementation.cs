@@ -154,19 +154,22 @@ public sealed class ReferenceImplementation : IImplementation
             a.Bool("error_if_nonfinite") ? Stac.NonFinitePolicy.Throw : Stac.NonFinitePolicy.Skip);
     }
 
-    static FSharpList<StacPartition.NamedModule> NamedModules(IReadOnlyList<RecordedModule> model, IReadOnlyList<RecordedParam> parameters)
+    static FSharpList<StacPartition.NamedModule> NamedModules(IReadOnlyList<RecordedModule> model, IReadOnlyList<RecordedParam> parameters,
+        string? caseId = null)
     {
         var index = parameters.Select((p, i) => (p.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
-        int Identity(RecordedModuleParam p) =>
-            index.TryGetValue(p.AliasOf ?? p.Qualified, out var i) ? i : throw new InvalidDataException($"module parameter '{p.Qualified}' is not among the case's parameters");
+        int Identity(RecordedModule m, RecordedModuleParam p) =>
+            index.TryGetValue(p.AliasOf ?? p.Qualified, out var i) ? i : throw new InvalidDataException(
+                $"{(caseId is null ? "" : $"case '{caseId}': ")}module '{m.Name}' names parameter '{p.Qualified}'"
+                + (p.AliasOf is null ? "" : $" (tied to '{p.AliasOf}')") + ", which is not among the case's parameters");
         return ListModule.OfSeq(model.Select(m => new StacPartition.NamedModule(
-            m.Name, ListModule.OfSeq(m.Params.Select(p => new StacPartition.ModuleParameter(p.Name, p.RequiresGrad, Identity(p))))))); 
+            m.Name, ListModule.OfSeq(m.Params.Select(p => new StacPartition.ModuleParameter(p.Name, p.RequiresGrad, Identity(m, p)))))));
     }
 
     static IReplaySession StartStac(TrajectoryCase c, List<double[]> initial)
     {
         if (c.Model is null) throw new InvalidDataException($"STAC case '{c.Id}' has no module tree");
-        var modules = NamedModules(c.Model, c.Params);
+        var modules = NamedModules(c.Model, c.Params, c.Id);
         var optimizer = Stac.create(StacOptions(UpstreamKwargs.Bind("STAC", c.Hyper), modules), modules);
         CheckAgainstRecordedGroups(c, optimizer);
         return new StacSession(optimizer, initial);

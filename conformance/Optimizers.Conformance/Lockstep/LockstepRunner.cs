@@ -13,6 +13,9 @@ namespace Optimizers.Conformance.Lockstep;
 /// </summary>
 public static class LockstepRunner
 {
+    /// <summary>Ends the name of a free-running lockstep row, telling it from the teacher-forced row of the same pair.</summary>
+    public const string DriftSuffix = ", drift";
+
     public static CaseResult Run(TrajectoryCase c, IImplementation trusted, IImplementation candidate, bool freeRunning = false, int? maxSteps = null)
     {
         if (!trusted.Supports(c, out var why)) return Unsupported(c, $"{trusted.Name}: {why}");
@@ -46,6 +49,43 @@ public static class LockstepRunner
                 }
                 else carried = bounds.After;
                 tally.EndStep(t, bounds.AdaptiveFraction, resync);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return tally.Result(steps, $"{e.GetType().Name}: {e.Message}");
+        }
+        return tally.Result(steps, null);
+    }
+
+    /// <summary>
+    /// Steps a ground-truth production path (the scalar C# kernel) and another production path (SIMD, threads, an
+    /// accelerator) side by side from the same initial values, free-running over every step of the case, and requires
+    /// equal bits in every parameter and state buffer after every step. No tolerance: the numerics contract makes every
+    /// backend bit-identical to the scalar kernel. NaN matches NaN whatever its sign and payload (paper-notes/backends.md:
+    /// IEEE 754 leaves open which operand's NaN an operation returns); every other value, ±0 included, must match bit
+    /// for bit. Free-running because a difference then has every later step to grow into a visible one.
+    /// </summary>
+    public static CaseResult RunBitExact(TrajectoryCase c, IImplementation groundTruth, IImplementation candidate, int? maxSteps = null)
+    {
+        if (!groundTruth.Supports(c, out var why)) return Unsupported(c, $"{groundTruth.Name}: {why}");
+        if (!candidate.Supports(c, out why)) return Unsupported(c, $"{candidate.Name}: {why}");
+
+        var tally = new CaseTally(c, ComparisonMode.BitExact);
+        int steps = Math.Min(c.Steps.Count, maxSteps ?? int.MaxValue);
+        var noExtra = new Dictionary<string, JsonElement>();
+        try
+        {
+            using var expected = groundTruth.Start(c);
+            using var actual = candidate.Start(c);
+            for (int t = 0; t < steps; t++)
+            {
+                var grads = c.Steps[t].Grads;
+                expected.Step(grads);
+                actual.Step(grads);
+                var record = new RecordedStep(grads, Copy(expected.Params()), Copy(expected.State()), noExtra);
+                tally.CompareStep(t, record, actual.Params(), actual.State(), bounds: null);
+                tally.EndStep(t, adaptiveFraction: null, resynced: false);
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)

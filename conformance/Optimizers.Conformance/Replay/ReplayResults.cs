@@ -52,6 +52,19 @@ public sealed record ReplayReport(
     public bool Passed =>
         Cases.All(c => c.Verdict == Verdict.Pass || (c.Verdict == Verdict.Unsupported && !string.IsNullOrWhiteSpace(c.Reason)))
         && Errors.All(e => e.Verdict == Verdict.Pass || (e.Verdict == Verdict.Unsupported && !string.IsNullOrWhiteSpace(e.Detail)));
+
+    /// <summary>
+    /// No case ran (a backend this machine lacks): the row must say unsupported, with the reason, not pass, since it
+    /// proved nothing about stepping.
+    /// </summary>
+    public bool CheckedNoCase => Cases.Count > 0 && Cases.All(c => c.Verdict == Verdict.Unsupported);
+
+    /// <summary>"pass", "fail", or "unsupported" when <see cref="CheckedNoCase"/>.</summary>
+    public string Outcome => !Passed ? "fail" : CheckedNoCase ? "unsupported" : "pass";
+
+    /// <summary>The distinct reasons the unsupported cases give, for the line under the results table.</summary>
+    public IReadOnlyList<string> UnsupportedReasons =>
+        Cases.Where(c => c.Verdict == Verdict.Unsupported).Select(c => c.Reason ?? "no reason given").Distinct().ToList();
 }
 
 /// <summary>How to replay.</summary>

@@ -47,6 +47,7 @@ public static class JsonReport
         w.WriteString("mode", report.Mode);
         w.WriteBoolean("free_running", report.FreeRunning);
         w.WriteBoolean("passed", report.Passed);
+        w.WriteString("outcome", report.Outcome);
     }
 
     static void WriteCases(Utf8JsonWriter w, ReplayReport report, bool withDetail)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Optimizers.Conformance.Cases;
+using Optimizers.Conformance.Lockstep;
 using Optimizers.Conformance.Replay;
 
 namespace Optimizers.Conformance.Reporting;
@@ -56,12 +57,17 @@ public static class ReportWriter
         var series = cases.Select(c => new ChartSeries(c.Id,
             c.PerStep.Select(s => ((double)s.Step, exact ? s.MaxUlp : s.MaxSeverity)).ToList())).ToList();
         // A lockstep report already names both sides ("production vs reference"); a replay is against upstream's record.
-        string what = report.Source == CaseRegistry.Source ? $"{report.Implementation}, case registry" : $"{report.Implementation} vs upstream";
+        // The stepping is said once, as "free-running": a drift row's name already says so, in other words.
+        string who = report.FreeRunning && report.Implementation.EndsWith(LockstepRunner.DriftSuffix, StringComparison.Ordinal)
+            ? report.Implementation[..^LockstepRunner.DriftSuffix.Length]
+            : report.Implementation;
+        string what = report.Source == CaseRegistry.Source ? $"{who}, case registry" : $"{who} vs upstream";
+        string stepping = report.FreeRunning ? "free-running" : "teacher-forced";
         var spec = exact
-            ? new ChartSpec($"{optimizer} — {what}, bit-exact", "step", "largest error per step (ulps of the recorded dtype)",
+            ? new ChartSpec($"{optimizer} — {what}, bit-exact, {stepping}", "step", "largest error per step (ulps of the recorded dtype)",
                 LogY: true, YMin: 0.1, YMax: 1e4, ReferenceY: 1, ReferenceLabel: "1 ulp: any error fails",
                 Note: "0 ulps (bit-identical) is drawn at the floor 0.1.")
-            : new ChartSpec($"{optimizer} — {what}, {(report.FreeRunning ? "free-running" : "teacher-forced")}", "step",
+            : new ChartSpec($"{optimizer} — {what}, {stepping}", "step",
                 "largest error per step / allowed error", LogY: true, YMin: 1e-4, YMax: 10, ReferenceY: 1,
                 ReferenceLabel: "tolerance bound: fails above",
                 Note: "Allowed error = safety factor 2 × (bound of the record + bound of the implementation). Exact agreement is drawn at the floor 1e-4.");
@@ -90,7 +96,7 @@ public static class ReportWriter
         md.AppendLine("Tolerance-mode verdicts use the model of `paper-notes/numerics.md`; production is compared bit for bit.").AppendLine();
         md.AppendLine("| implementation | mode | cases pass / fail / unsupported | error records pass / fail / unsupported | verdict |").AppendLine("|---|---|---|---|---|");
         foreach (var r in reports)
-            md.AppendLine(inv, $"| {r.Implementation} | {r.Mode}{(r.FreeRunning ? ", free-running" : "")} | {Count(r.Cases.Select(c => c.Verdict))} | {Count(r.Errors.Select(e => e.Verdict))} | {(r.Passed ? "**pass**" : "**FAIL**")} |");
+            md.AppendLine(inv, $"| {r.Implementation} | {r.Mode}{(r.FreeRunning ? ", free-running" : "")} | {Count(r.Cases.Select(c => c.Verdict))} | {Count(r.Errors.Select(e => e.Verdict))} | {OutcomeCell(r)} |");
         md.AppendLine();
 
         foreach (var r in reports)
@@ -124,6 +130,13 @@ public static class ReportWriter
         }
         return md.ToString();
     }
+
+    static string OutcomeCell(ReplayReport r) => r.Outcome switch
+    {
+        "pass" => "**pass**",
+        "fail" => "**FAIL**",
+        _ => "unsupported: " + string.Join("; ", r.UnsupportedReasons).Replace("|", "\\|"),
+    };
 
     static string Count(IEnumerable<Verdict> verdicts)
     {
