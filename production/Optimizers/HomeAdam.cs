@@ -50,6 +50,20 @@ public sealed class HomeAdam : HomeAdamFamilyOptimizer
     public HomeAdam(IEnumerable<ParamGroup<HomeAdamOptions>> groups, HomeAdamOptions? defaults = null, KernelPath kernelPath = KernelPath.Auto, ExecutionBackend? backend = null)
         : base("HomeAdam", kernelPath, Groups(groups, defaults ?? new HomeAdamOptions()), backend) { }
 
+    // Upstream takes amin(v) of every stepped tensor, which raises on a tensor with no elements; so do we, before
+    // anything changes, rather than inventing a value for its minimum.
+    private protected override void ValidateBeforeStep()
+    {
+        for (int g = 0; g < GroupCount; g++)
+        {
+            var members = GroupParameters(g);
+            for (int i = 0; i < members.Count; i++) // an index, not foreach: an interface enumerator would allocate every step
+                if (members[i] is { HasGrad: true, Length: 0 } p)
+                    throw new InvalidOperationException(
+                        $"HomeAdam cannot take the minimum of v̂ over parameter '{p.Name}': it has no elements (upstream's amin raises too); nothing was changed.");
+        }
+    }
+
     private protected override BranchRule FusedRule => BranchRule.Adaptive;
     private protected override bool NeedsGroupDecision => true;
 

@@ -306,11 +306,15 @@ public abstract class Optimizer : IDisposable
     /// <summary>Per-group telemetry of the last step taken with <see cref="TelemetryEnabled"/> set. The objects are updated in place.</summary>
     public IReadOnlyList<GroupTelemetry> Telemetry => _telemetryView;
 
+    /// <summary>Optimizer-specific checks of the gradients about to be used; runs before anything is written.</summary>
+    private protected virtual void ValidateBeforeStep() { }
+
     /// <summary>
     /// Takes one optimization step over every parameter that has a gradient. Parameters without a gradient are skipped
     /// entirely (no decay, no state, no step count).
     /// </summary>
     /// <exception cref="NotSupportedException">A parameter carries a sparse gradient. Nothing changed.</exception>
+    /// <exception cref="InvalidOperationException">HomeAdam: a parameter with a gradient has no elements, so its minimum of v̂ is undefined (upstream raises too). Nothing changed.</exception>
     /// <exception cref="NonFiniteGradientException">Under <see cref="NonFinitePolicy.Throw"/>, a gradient holds NaN or ±∞. Nothing changed.</exception>
     public void Step()
     {
@@ -319,6 +323,7 @@ public abstract class Optimizer : IDisposable
             foreach (var p in g.Parameters)
                 if (p.HasSparseGrad)
                     throw new NotSupportedException($"{Kind} does not support sparse gradients (parameter '{p.Name}'); nothing was changed.");
+        ValidateBeforeStep();
 
         bool telemetry = TelemetryEnabled;
         if (telemetry)

@@ -46,6 +46,7 @@ public sealed partial class ProductionImplementation
         catch (ArgumentException e) { return new ErrorOutcome("ValueError", e.ParamName is { } n && UpstreamName.TryGetValue(n, out var u) ? u : e.ParamName, e.Message); }
         catch (NotSupportedException e) { return new ErrorOutcome("RuntimeError", null, e.Message); }
         catch (NonFiniteGradientException e) { return new ErrorOutcome("RuntimeError", null, e.Message); }
+        catch (InvalidOperationException e) { return new ErrorOutcome("RuntimeError", null, e.Message); }
     }
 
     static ErrorOutcome Constructed(Optimizer _) => ErrorOutcome.Accepted;
@@ -58,7 +59,7 @@ public sealed partial class ProductionImplementation
         {
             optimizer.Step();
         }
-        catch (Exception e) when (e is NotSupportedException or NonFiniteGradientException)
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or NonFiniteGradientException)
         {
             return Snapshot(parameters).SequenceEqual(before)
                 ? new ErrorOutcome("RuntimeError", null, e.Message)
