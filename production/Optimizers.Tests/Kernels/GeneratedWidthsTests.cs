@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace Optimizers.Tests.Kernels;
 
 /// <summary>
@@ -9,8 +7,14 @@ namespace Optimizers.Tests.Kernels;
 /// </summary>
 public class GeneratedWidthsTests
 {
-    static string SimdFolder([CallerFilePath] string thisFile = "")
-        => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(thisFile)!, "..", "..", "Optimizers", "Kernels", "Simd"));
+    // From the test binaries up to the checkout, not [CallerFilePath]: CI's deterministic build maps source paths to /_/.
+    static string SimdFolder()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Optimizers.sln")))
+                return Path.Combine(dir.FullName, "production", "Optimizers", "Kernels", "Simd");
+        throw new DirectoryNotFoundException("no folder above the test binaries holds Optimizers.sln");
+    }
 
     [Theory]
     [InlineData("KernelDriver")]
