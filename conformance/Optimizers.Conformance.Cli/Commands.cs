@@ -13,6 +13,7 @@ internal static class Commands
 {
     const int Ok = 0, Failed = 1, Usage = 2;
     const string ScalarPath = "production:scalar";
+    const string OpenClPath = "production:opencl";
 
     public static int Run(string? filter, string? implementation, DirectoryInfo? reportDirectory, int? steps, bool freeRunning)
     {
@@ -114,7 +115,17 @@ internal static class Commands
             AnsiConsole.MarkupLineInterpolated($"[yellow]{r.Implementation}[/]: unsupported, no case ran: {string.Join("; ", r.UnsupportedReasons)}");
         foreach (var r in reports) PrintFailures(r);
         if (reportDirectory is not null) WriteReport(reportDirectory, reports);
-        return reports.All(r => r.Passed) ? Ok : Failed;
+        if (!reports.All(r => r.Passed)) return Failed;
+        // CI sets CI_REQUIRE_OPENCL=1: there an unsupported OpenCL path means PoCL went missing, and a green run would
+        // hide that the contract's OpenCL backend was never checked.
+        bool openClRequired = Environment.GetEnvironmentVariable("CI_REQUIRE_OPENCL") == "1"
+                              && (implementation is null || selected.Any(e => e.Name == OpenClPath));
+        if (openClRequired && !reports.Any(r => r.Implementation == OpenClPath && r.Outcome == "pass"))
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]CI_REQUIRE_OPENCL=1 but {OpenClPath} did not run (unsupported or not registered).[/]");
+            return Failed;
+        }
+        return Ok;
     }
 
     public static int Replay(FileInfo file, string implementation, bool freeRunning, FileInfo? json, string? filter, int? steps, DirectoryInfo? reportDirectory)
