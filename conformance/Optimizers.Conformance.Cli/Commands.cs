@@ -13,6 +13,7 @@ internal static class Commands
 {
     const int Ok = 0, Failed = 1, Usage = 2;
     const string ScalarPath = "production:scalar";
+    const string OpenClPath = "production:opencl";
 
     public static int Run(string? filter, string? implementation, DirectoryInfo? reportDirectory, int? steps, bool freeRunning)
     {
@@ -98,7 +99,7 @@ internal static class Commands
         reports.AddRange(lockstepReports);
 
         var table = new Table().Border(TableBorder.Rounded).Title("[bold]Results[/]");
-        foreach (var column in new[] { "implementation", "compared", "stepping", "cases p/f/u", "errors p/f/u", "max ulp", "max rel", "ambiguous", "verdict" })
+        foreach (var column in new[] { "implementation", "compared", "stepping", "cases p/f/u", "errors p/f/u", "max ulp", "max rel", "ambiguous", "unbounded", "verdict" })
             table.AddColumn(new TableColumn(column).NoWrap());
         foreach (var r in reports)
         {
@@ -106,7 +107,7 @@ internal static class Commands
                 Markup.Escape(r.Implementation), r.Mode, r.FreeRunning ? "free-running" : "teacher-forced",
                 Tally(r.Cases.Select(c => c.Verdict)), Tally(r.Errors.Select(e => e.Verdict)),
                 Format(r.Cases.Select(c => c.MaxUlp).DefaultIfEmpty(0).Max()), Format(r.Cases.Select(c => c.MaxRelative).DefaultIfEmpty(0).Max()),
-                Num(r.Cases.Sum(c => c.Ambiguous)),
+                Num(r.Cases.Sum(c => c.Ambiguous)), Num(r.Cases.Sum(c => c.Unbounded)),
                 r.Outcome switch { "pass" => "[green]pass[/]", "fail" => "[red]FAIL[/]", _ => "[yellow]unsupported[/]" });
         }
         AnsiConsole.Write(table);
@@ -114,7 +115,17 @@ internal static class Commands
             AnsiConsole.MarkupLineInterpolated($"[yellow]{r.Implementation}[/]: unsupported, no case ran: {string.Join("; ", r.UnsupportedReasons)}");
         foreach (var r in reports) PrintFailures(r);
         if (reportDirectory is not null) WriteReport(reportDirectory, reports);
-        return reports.All(r => r.Passed) ? Ok : Failed;
+        if (!reports.All(r => r.Passed)) return Failed;
+        // CI sets CI_REQUIRE_OPENCL=1: there an unsupported OpenCL path means PoCL went missing, and a green run would
+        // hide that the contract's OpenCL backend was never checked.
+        bool openClRequired = Environment.GetEnvironmentVariable("CI_REQUIRE_OPENCL") == "1"
+                              && (implementation is null || selected.Any(e => e.Name == OpenClPath));
+        if (openClRequired && !reports.Any(r => r.Implementation == OpenClPath && r.Outcome == "pass"))
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]CI_REQUIRE_OPENCL=1 but {OpenClPath} did not run (unsupported or not registered).[/]");
+            return Failed;
+        }
+        return Ok;
     }
 
     public static int Replay(FileInfo file, string implementation, bool freeRunning, FileInfo? json, string? filter, int? steps, DirectoryInfo? reportDirectory)
@@ -151,7 +162,8 @@ internal static class Commands
         int eUnsupported = report.Errors.Count(e => e.Verdict == Verdict.Unsupported);
         AnsiConsole.MarkupLine($"Summary: {report.Cases.Count} cases: [green]{pass} pass[/], [red]{fail} fail[/], [yellow]{unsupported} unsupported[/]; "
             + $"{report.Errors.Count} error records: [green]{ePass} pass[/], [red]{eFail} fail[/], [yellow]{eUnsupported} unsupported[/]; "
-            + $"max {Format(report.Cases.Select(c => c.MaxUlp).DefaultIfEmpty(0).Max())} ulp, {report.Cases.Sum(c => c.Ambiguous)} elements inside ambiguity zones. "
+            + $"max {Format(report.Cases.Select(c => c.MaxUlp).DefaultIfEmpty(0).Max())} ulp, {report.Cases.Sum(c => c.Ambiguous)} elements inside ambiguity zones "
+            + $"(of which {report.Cases.Sum(c => c.Unbounded)} unbounded, class checked only). "
             + (report.Passed ? "[green]PASS[/]" : "[red]FAIL[/]"));
 
         if (json is not null)

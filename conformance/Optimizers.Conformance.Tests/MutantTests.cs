@@ -36,4 +36,16 @@ public sealed class MutantTests(ITestOutputHelper output)
         output.WriteLine($"{mutation}: caught by {caught.Count} cases, e.g. {string.Join(", ", caught.Take(4).Select(c => c.Id))}");
         Assert.NotEmpty(caught);
     }
+
+    // StrictGreaterAtTau (v̂ > τ for v̂ ≥ τ) is missing from the list above on purpose: it only differs when a group's
+    // minimum v̂ lands exactly on τ, and no public golden case does. The registry case homeadam_min_vhat_exactly_on_tau_dyadic
+    // (and its HomeAdamEW twin) puts it there and catches it: LockstepTests.Strict_greater_at_tau_is_caught_where_vhat_is_exactly_tau.
+    // Should a golden file gain such a case, this test fails, and the mutant belongs in the list above.
+    [Fact]
+    public void Strict_greater_at_tau_is_invisible_to_the_public_golden_file_and_left_to_the_registry()
+    {
+        var report = Replayer.ReplayFile(Golden.Value, new PlainFloat64Optimizers(Mutation.StrictGreaterAtTau), new ReplayOptions());
+        Assert.All(report.Cases, c => Assert.Equal(Verdict.Pass, c.Verdict));
+        Assert.NotNull(Optimizers.Conformance.Cases.CaseRegistry.Get("homeadam_min_vhat_exactly_on_tau_dyadic"));
+    }
 }

@@ -40,5 +40,22 @@ public class ProductionErrorReplayTests
         Assert.True(record.Exception == outcome.Kind, $"{id}: upstream {record.Exception ?? "accepted"} ({record.Message}), production {outcome.Kind ?? "accepted"} ({outcome.Message})");
         if (record.Exception is not null)
             Assert.Equal(UpstreamKwargs.ArgumentNamedBy(record.Message), outcome.Argument);
+        // A RuntimeError carries no argument to compare, so the kind alone would let any deliberate runtime error stand in
+        // for another: production's message must name the same cause upstream's does.
+        if (record.Exception == "RuntimeError" && record.Message is { } upstreamMessage)
+        {
+            var cause = RuntimeCauses.FirstOrDefault(c => upstreamMessage.Contains(c.Upstream, StringComparison.OrdinalIgnoreCase));
+            Assert.True(cause.Production is not null, $"{id}: no known cause for upstream's RuntimeError '{upstreamMessage}'");
+            Assert.Contains(cause.Production, outcome.Message ?? "", StringComparison.OrdinalIgnoreCase);
+        }
     }
+
+    // Upstream's RuntimeError causes and the fragment production's message uses for the same cause.
+    static readonly (string Upstream, string Production)[] RuntimeCauses =
+    [
+        ("sparse gradients", "sparse gradients"),
+        ("non-finite gradients", "non-finite gradients"),
+        ("add_param_group", "AddParamGroup"),
+        ("amin", "no elements"),
+    ];
 }

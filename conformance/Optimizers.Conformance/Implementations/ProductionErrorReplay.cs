@@ -43,11 +43,29 @@ public sealed partial class ProductionImplementation
             };
         }
         catch (UpstreamCallException e) { return new ErrorOutcome(e.Kind, e.Argument, e.Message); }
-        catch (ArgumentException e) { return new ErrorOutcome("ValueError", e.ParamName is { } n && UpstreamName.TryGetValue(n, out var u) ? u : e.ParamName, e.Message); }
-        catch (NotSupportedException e) { return new ErrorOutcome("RuntimeError", null, e.Message); }
-        catch (NonFiniteGradientException e) { return new ErrorOutcome("RuntimeError", null, e.Message); }
-        catch (InvalidOperationException e) { return new ErrorOutcome("RuntimeError", null, e.Message); }
+        // Only option validation names an option: any other ArgumentException is an adapter or production bug and must
+        // surface as one rather than "match" upstream's ValueError.
+        catch (ArgumentException e) when (e.ParamName is { } n && UpstreamName.ContainsKey(n))
+        {
+            return new ErrorOutcome("ValueError", UpstreamName[e.ParamName!], e.Message);
+        }
+        catch (Exception e) when (IsDeliberateRuntimeError(e)) { return new ErrorOutcome("RuntimeError", null, e.Message); }
     }
+
+    /// <summary>
+    /// The runtime errors production raises on purpose, where upstream raises RuntimeError: a NotSupportedException of
+    /// production's own (sparse gradients in Step, STAC's AddParamGroup), a non-finite gradient under the Throw policy, and
+    /// HomeAdam's refusal of a zero-element parameter (no dedicated type, so its message). Anything else propagates.
+    /// </summary>
+    static bool IsDeliberateRuntimeError(Exception e) => e switch
+    {
+        NonFiniteGradientException => true,
+        NotSupportedException => ThrownByProduction(e),
+        InvalidOperationException => ThrownByProduction(e) && e.Message.Contains("has no elements", StringComparison.Ordinal),
+        _ => false,
+    };
+
+    static bool ThrownByProduction(Exception e) => e.TargetSite?.DeclaringType?.Assembly == typeof(Optimizer).Assembly;
 
     static ErrorOutcome Constructed(Optimizer _) => ErrorOutcome.Accepted;
 
@@ -59,7 +77,7 @@ public sealed partial class ProductionImplementation
         {
             optimizer.Step();
         }
-        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or NonFiniteGradientException)
+        catch (Exception e) when (IsDeliberateRuntimeError(e))
         {
             return Snapshot(parameters).SequenceEqual(before)
                 ? new ErrorOutcome("RuntimeError", null, e.Message)

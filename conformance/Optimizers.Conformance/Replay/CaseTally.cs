@@ -10,7 +10,7 @@ internal sealed class CaseTally(TrajectoryCase c, ComparisonMode mode)
     readonly List<ElementReport> worst = new();
     ElementReport? firstFailure;
     double maxUlp, maxRelative;
-    int ambiguous;
+    int ambiguous, unbounded;
     double stepUlp, stepRelative, stepSeverity;
     int stepAmbiguous;
 
@@ -68,13 +68,14 @@ internal sealed class CaseTally(TrajectoryCase c, ComparisonMode mode)
             if (alternativesApply && bounds is not null) bounds.Alternatives.TryGetValue((param, i), out alternatives);
             var v = ElementComparison.Compare(expected[i], actual[i], b, alternatives, dtype, mode);
             if (v.Ambiguous) { ambiguous++; stepAmbiguous++; }
+            if (v.Unbounded) unbounded++;
             if (double.IsFinite(v.Ulps)) { maxUlp = Math.Max(maxUlp, v.Ulps); stepUlp = Math.Max(stepUlp, v.Ulps); }
             else if (!v.Pass) { maxUlp = double.PositiveInfinity; stepUlp = double.PositiveInfinity; }
             maxRelative = Math.Max(maxRelative, v.Relative);
             stepRelative = Math.Max(stepRelative, v.Relative);
             stepSeverity = Math.Max(stepSeverity, v.Severity);
             var report = new ElementReport(step, buffer, i, expected[i], actual[i], v.Ulps, v.Relative, v.Allowed, v.Severity,
-                v.Ambiguous ? "inside an ambiguity zone" : null);
+                v.Unbounded ? "unbounded: only the class checked" : v.Ambiguous ? "inside an ambiguity zone" : null);
             if (!v.Pass) Fail(report);
             else if (v.Severity > 0) KeepWorst(report);
         }
@@ -108,6 +109,6 @@ internal sealed class CaseTally(TrajectoryCase c, ComparisonMode mode)
     {
         var verdict = error is null && firstFailure is null ? Verdict.Pass : Verdict.Fail;
         return new CaseResult(c.Id, c.Optimizer, verdict, steps, maxUlp, maxRelative, ambiguous, Resyncs, firstFailure,
-            worst.ToList(), perStep.ToList(), error);
+            worst.ToList(), perStep.ToList(), error) { Unbounded = unbounded };
     }
 }

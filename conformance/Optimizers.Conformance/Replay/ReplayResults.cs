@@ -26,7 +26,11 @@ public sealed record CaseResult(
     ElementReport? FirstFailure,
     IReadOnlyList<ElementReport> Worst,
     IReadOnlyList<StepSummary> PerStep,
-    string? Reason);
+    string? Reason)
+{
+    /// <summary>Elements (of <see cref="Ambiguous"/>) whose model bound was infinite, so only their class was checked.</summary>
+    public int Unbounded { get; init; }
+}
 
 /// <summary>A recorded bad-input record replayed: the same kind of error for the same argument, or acceptance.</summary>
 public sealed record ErrorRecordResult(

@@ -61,6 +61,7 @@ public static class JsonReport
             Number(w, "max_rel", c.MaxRelative);
             Number(w, "max_ulp", c.MaxUlp);
             w.WriteNumber("ambiguous", c.Ambiguous);
+            w.WriteNumber("unbounded", c.Unbounded);
             if (c.FirstFailure is { } f)
             {
                 w.WriteStartObject("first_failure");

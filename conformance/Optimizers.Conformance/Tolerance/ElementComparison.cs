@@ -17,7 +17,9 @@ public enum ComparisonMode
 /// <param name="Relative">|expected − actual| / max(|expected|, |actual|); 0 when both are zero.</param>
 /// <param name="Severity">How close to failing: the error over the allowed error (tolerance mode) or the ulps (bit-exact mode). Above 1 fails.</param>
 /// <param name="Ambiguous">The element lies in an ambiguity zone (its branch or sign may go either way).</param>
-public readonly record struct ElementVerdict(bool Pass, double Ulps, double Relative, double Allowed, double Severity, bool Ambiguous);
+/// <param name="Unbounded">The model's value is finite but its error bound is not: only the class was checked, not the value.</param>
+public readonly record struct ElementVerdict(bool Pass, double Ulps, double Relative, double Allowed, double Severity, bool Ambiguous,
+    bool Unbounded = false);
 
 /// <summary>Compares one expected element with one actual element under the tolerance model.</summary>
 public static class ElementComparison
@@ -36,21 +38,26 @@ public static class ElementComparison
             return new ElementVerdict(same, same ? 0.0 : Math.Max(ulps, 1.0), relative, 0.0, same ? 0.0 : Math.Max(ulps, 1.0), false);
         }
 
-        // Unbounded: a side may have overflowed, or a divisor's interval reaches zero. Nothing can be asserted here.
-        if (bound.IsFinite && double.IsPositiveInfinity(bound.Error))
-            return new ElementVerdict(true, ulps, relative, double.PositiveInfinity, 0.0, true);
-
         // A non-finite result whose class depends on the evaluation order (Approx.ClassOpen): any non-finite class.
         if (bound.ClassOpen && !double.IsFinite(expected) && !double.IsFinite(actual))
             return new ElementVerdict(true, 0.0, 0.0, 0.0, 0.0, true);
 
+        // Unbounded: a side may have overflowed, or a divisor's interval reaches zero, so the value cannot be asserted. The
+        // class still can (a NaN or the wrong infinity is never a rounding effect), except that a finite value beyond the
+        // recorded dtype's range is that dtype's infinity (float64 side vs float32 golden that overflowed).
+        bool unbounded = bound.IsFinite && double.IsPositiveInfinity(bound.Error);
+
         // NaN, +∞ and −∞ are classes: they must match exactly.
         if (!double.IsFinite(expected) || !double.IsFinite(actual))
         {
-            bool sameClass = SameClass(expected, actual);
+            bool sameClass = SameClass(expected, actual)
+                             || (unbounded && SameClass(RoundToRange(expected, dtype), RoundToRange(actual, dtype)));
+            if (unbounded && sameClass) return new ElementVerdict(true, ulps, relative, double.PositiveInfinity, 0.0, true, Unbounded: true);
             return new ElementVerdict(sameClass, sameClass ? 0.0 : double.PositiveInfinity, sameClass ? 0.0 : 1.0, 0.0,
                 sameClass ? 0.0 : double.PositiveInfinity, ambiguous);
         }
+
+        if (unbounded) return new ElementVerdict(true, ulps, relative, double.PositiveInfinity, 0.0, true, Unbounded: true);
 
         // A zero bound means the exact result is representable and reached without rounding (an untouched parameter, a
         // step counter, a product with an exact zero): every correct implementation produces it bit for bit, ±0 included.
@@ -76,6 +83,20 @@ public static class ElementComparison
             }
         }
         return new ElementVerdict(false, ulps, relative, allowed, severity, ambiguous);
+    }
+
+    /// <summary>A finite magnitude past the largest finite value of <paramref name="dtype"/> becomes that dtype's infinity.</summary>
+    static double RoundToRange(double x, RecordedDType dtype)
+    {
+        if (!double.IsFinite(x)) return x;
+        double max = dtype switch
+        {
+            RecordedDType.Float32 => float.MaxValue,
+            RecordedDType.Float64 => double.MaxValue,
+            RecordedDType.BFloat16 => 3.3895313892515355e38,
+            _ => 65504.0,
+        };
+        return Math.Abs(x) > max ? Math.CopySign(double.PositiveInfinity, x) : x;
     }
 
     public static bool SameBits(double a, double b) =>

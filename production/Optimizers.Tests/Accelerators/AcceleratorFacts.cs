@@ -5,7 +5,9 @@ using Optimizers.Accelerators.OpenCl;
 namespace Optimizers.Tests.Accelerators;
 
 // xunit 2 has no dynamic skip; a test that returned early would pass without testing anything. These
-// attributes decide at discovery whether the machine has the runtime, and skip with the reason.
+// attributes decide at discovery whether the machine has the runtime, and skip with the reason. CI sets
+// CI_REQUIRE_OPENCL / CI_REQUIRE_NVRTC: there a missing runtime must not skip, so the test runs and fails on it
+// (the CI machine always has PoCL and NVRTC; a skip there would hide a broken install behind a green run).
 
 /// <summary>A fact that needs an OpenCL device.</summary>
 public sealed class OpenClFactAttribute : FactAttribute
@@ -13,7 +15,7 @@ public sealed class OpenClFactAttribute : FactAttribute
     public OpenClFactAttribute()
     {
         AcceleratorEnvironment.Configure();
-        if (!OpenClDevices.Availability.IsAvailable) Skip = OpenClDevices.Availability.Reason;
+        if (!OpenClDevices.Availability.IsAvailable && !CiRequirement.OpenCl) Skip = OpenClDevices.Availability.Reason;
     }
 }
 
@@ -23,7 +25,7 @@ public sealed class OpenClTheoryAttribute : TheoryAttribute
     public OpenClTheoryAttribute()
     {
         AcceleratorEnvironment.Configure();
-        if (!OpenClDevices.Availability.IsAvailable) Skip = OpenClDevices.Availability.Reason;
+        if (!OpenClDevices.Availability.IsAvailable && !CiRequirement.OpenCl) Skip = OpenClDevices.Availability.Reason;
     }
 }
 
@@ -32,7 +34,7 @@ public sealed class NvrtcFactAttribute : FactAttribute
 {
     public NvrtcFactAttribute()
     {
-        if (!Optimizers.Accelerators.Cuda.Nvrtc.Availability.IsAvailable) Skip = Optimizers.Accelerators.Cuda.Nvrtc.Availability.Reason;
+        if (!Optimizers.Accelerators.Cuda.Nvrtc.Availability.IsAvailable && !CiRequirement.Nvrtc) Skip = Optimizers.Accelerators.Cuda.Nvrtc.Availability.Reason;
     }
 }
 
@@ -41,7 +43,7 @@ public sealed class NvrtcTheoryAttribute : TheoryAttribute
 {
     public NvrtcTheoryAttribute()
     {
-        if (!Optimizers.Accelerators.Cuda.Nvrtc.Availability.IsAvailable) Skip = Optimizers.Accelerators.Cuda.Nvrtc.Availability.Reason;
+        if (!Optimizers.Accelerators.Cuda.Nvrtc.Availability.IsAvailable && !CiRequirement.Nvrtc) Skip = Optimizers.Accelerators.Cuda.Nvrtc.Availability.Reason;
     }
 }
 
@@ -53,6 +55,13 @@ public sealed class CudaFactAttribute : FactAttribute
         var availability = Optimizers.Accelerators.Cuda.CudaKernelBackend.Availability;
         if (!availability.IsAvailable) Skip = availability.Reason;
     }
+}
+
+/// <summary>Which runtimes the CI run demands (environment variable set to 1), so their tests cannot skip.</summary>
+public static class CiRequirement
+{
+    public static bool OpenCl => Environment.GetEnvironmentVariable("CI_REQUIRE_OPENCL") == "1";
+    public static bool Nvrtc => Environment.GetEnvironmentVariable("CI_REQUIRE_NVRTC") == "1";
 }
 
 /// <summary>Process-wide settings the native runtimes read from the C environment.</summary>
