@@ -197,6 +197,23 @@ public class StateAndStorageTests
     }
 
     [Fact]
+    public void A_step_that_throws_leaves_the_last_telemetry_intact()
+    {
+        var ps = Tensors(4, 6, DType.Float32, edgeShapes: false);
+        var o = Make(Kind.HomeAdamEW, ps, NonFinitePolicy.Throw, groups: 2);
+        o.TelemetryEnabled = true;
+        var rng = new Random(3);
+        foreach (var p in ps) RandomGrad(p, rng);
+        o.Step();
+        var before = o.Telemetry.Select(t => (t.Steps, t.Skipped, t.NonFiniteGradients, t.SteppedElements, t.AdaptiveElements, t.AdaptiveFraction, t.MinVHat)).ToArray();
+        Assert.All(before, t => Assert.True(t.SteppedElements > 0));
+
+        ps[^1].Grad<float>()[0] = float.NaN;
+        Assert.Throws<NonFiniteGradientException>(o.Step);
+        Assert.Equal(before, o.Telemetry.Select(t => (t.Steps, t.Skipped, t.NonFiniteGradients, t.SteppedElements, t.AdaptiveElements, t.AdaptiveFraction, t.MinVHat)).ToArray());
+    }
+
+    [Fact]
     public void Skip_step_leaves_every_counter_alone()
     {
         var ps = Tensors(4, 3, DType.Float64, edgeShapes: false);

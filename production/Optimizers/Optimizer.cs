@@ -40,6 +40,8 @@ public abstract class Optimizer : IDisposable
         public string? Role;
         public readonly GroupTelemetry Telemetry = new();
         public HomeAdamDeviceGroup? DeviceDecision;
+        // Held here, not in Telemetry, until the step is known to proceed: a throwing step must leave the last telemetry intact.
+        public int NonFiniteCount;
     }
 
     private protected readonly List<Group> _groups = [];
@@ -326,8 +328,6 @@ public abstract class Optimizer : IDisposable
         ValidateBeforeStep();
 
         bool telemetry = TelemetryEnabled;
-        if (telemetry)
-            foreach (var g in _groups) g.Telemetry.Reset();
 
         if (_device is not null) PrepareDeviceStep();
 
@@ -346,11 +346,13 @@ public abstract class Optimizer : IDisposable
                 }
                 else
                     foreach (var a in g.Arenas) count += a.CountNonFinite(ref first, KernelPath);
-                if (telemetry) g.Telemetry.NonFiniteGradients = count;
+                g.NonFiniteCount = count;
                 bad += count;
             }
             if (bad > 0 && NonFinitePolicy == NonFinitePolicy.Throw)
                 throw new NonFiniteGradientException(Kind, first!.Name, bad);
+            if (telemetry)
+                foreach (var g in _groups) { g.Telemetry.Reset(); g.Telemetry.NonFiniteGradients = g.NonFiniteCount; }
             if (bad > 0 && NonFinitePolicy == NonFinitePolicy.SkipStep)
             {
                 NonFiniteSkippedSteps++;
