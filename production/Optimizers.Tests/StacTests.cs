@@ -216,6 +216,32 @@ public class StacTests
     }
 
     [Fact]
+    public void Options_cannot_drift_from_the_partition_or_between_trunk_and_cap()
+    {
+        var (model, _, _) = TwoLayerNet();
+        var o = new Stac(model, new StacOptions { Lr = 0.1 });
+        var original = o.Options;
+
+        var e = Assert.Throws<ArgumentException>(() => o.SetGroupOptions(1, original with { LastNLayers = 2 }));
+        Assert.Equal("LastNLayers", e.ParamName);
+        Assert.Contains("expected 1", e.Message);
+        Assert.All(Enumerable.Range(0, o.GroupCount), g => Assert.Equal(original, o.GroupOptions(g)));
+
+        var saved = o.StateDict();
+        var changedN = saved with { Groups = saved.Groups.Select(g => g with { Options = original with { LastNLayers = 0 } }).ToArray() };
+        Assert.Contains("LastNLayers", Assert.Throws<ArgumentException>(() => o.LoadStateDict(changedN)).Message);
+        var diverging = saved with { Groups = [saved.Groups[0], saved.Groups[1] with { Options = original with { CapLr = 0.5 } }] };
+        Assert.Contains("differ from group 0", Assert.Throws<ArgumentException>(() => o.LoadStateDict(diverging)).Message);
+        Assert.All(Enumerable.Range(0, o.GroupCount), g => Assert.Equal(original, o.GroupOptions(g)));
+
+        // Naming the cap group still changes what Options reports, and the trunk runs with it too.
+        var scheduled = original with { Lr = 0.05 };
+        o.SetGroupOptions(1, scheduled);
+        Assert.Equal(scheduled, o.Options);
+        Assert.All(Enumerable.Range(0, o.GroupCount), g => Assert.Equal(scheduled, o.GroupOptions(g)));
+    }
+
+    [Fact]
     public void A_state_dict_round_trip_preserves_behaviour()
     {
         var options = new StacOptions { Lr = 0.1, TrunkMomentum = 0.8, Beta1 = 0.7, Beta2 = 0.9, WeightDecay = 0.01 };
