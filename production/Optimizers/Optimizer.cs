@@ -480,6 +480,8 @@ public abstract class Optimizer : IDisposable
                 Refuse($"group {gi} options differ from group 0's, and {Kind} keeps one options record for every group");
             if (s.Parameters.Count != g.Parameters.Length || s.ParameterNames.Count != g.Parameters.Length)
                 Refuse($"group {gi} has {s.Parameters.Count} parameters, this optimizer's has {g.Parameters.Length}");
+            if (s.Shapes.Count != g.Parameters.Length || s.DTypes.Count != g.Parameters.Length)
+                Refuse($"group {gi} lists {s.Shapes.Count} shapes and {s.DTypes.Count} dtypes for {g.Parameters.Length} parameters (expected one of each per parameter)");
             for (int i = 0; i < g.Parameters.Length; i++)
             {
                 var p = g.Parameters[i];
@@ -494,6 +496,13 @@ public abstract class Optimizer : IDisposable
                 if (s.Parameters[i] is not { } ps) continue;
                 if (HasBetaPowers != ps.Beta1Power.HasValue || HasBetaPowers != ps.Beta2Power.HasValue)
                     Refuse($"parameter '{p.Name}' {(HasBetaPowers ? "lacks" : "has")} running products β₁ᵗ, β₂ᵗ");
+                if (!(double.IsFinite(ps.Step) && ps.Step >= 0))
+                    Refuse($"parameter '{p.Name}' has Step {ps.Step} (expected a finite step ≥ 0)");
+                // 0 is reachable: β = 0 is a valid option, and a long run underflows the product in a narrow state dtype.
+                if (ps.Beta1Power is { } p1 && !(p1 >= 0 && p1 <= 1))
+                    Refuse($"parameter '{p.Name}' has Beta1Power {p1} (expected 0 ≤ β₁ᵗ ≤ 1)");
+                if (ps.Beta2Power is { } p2 && !(p2 >= 0 && p2 <= 1))
+                    Refuse($"parameter '{p.Name}' has Beta2Power {p2} (expected 0 ≤ β₂ᵗ ≤ 1)");
                 if (ps.Buffers.Count != a.Specs.Length) Refuse($"parameter '{p.Name}' has {ps.Buffers.Count} state buffers, this optimizer keeps {a.Specs.Length}");
                 foreach (var spec in a.Specs)
                 {
