@@ -1,3 +1,5 @@
+using Optimizers.Kernels;
+using Optimizers.Storage;
 using static Optimizers.Tests.TestModels;
 
 namespace Optimizers.Tests;
@@ -6,6 +8,24 @@ namespace Optimizers.Tests;
 public class HomeAdamFamilyTests
 {
     static Parameter Vec(string name, params double[] v) => Parameter.Create(name, v, v.Length);
+
+    [Fact]
+    public void Every_public_kernel_entry_point_names_the_mismatched_argument()
+    {
+        var s = StepScalars.HomeAdam(DType.Float32, DType.Float32, 1e-3, 0.9, 0.99, 1e-7, 0.0, 1.0, 0.9, 0.99);
+        TensorBuffer F32(int n) => new(DType.Float32, n);
+        var (param, grad, m, v) = (F32(4), F32(4), F32(4), F32(4));
+        var f64 = new TensorBuffer(DType.Float64, 4);
+        foreach (var path in new[] { KernelPath.Scalar, KernelPath.Auto })
+        {
+            Assert.Equal("v", Assert.Throws<ArgumentException>(() => HomeAdamFamilyKernel.UpdateMoments(grad, 0, m, f64, 0, 4, s, path)).ParamName);
+            Assert.Equal("v", Assert.Throws<ArgumentException>(() => HomeAdamFamilyKernel.Apply(param, 0, m, f64, 0, 4, s, BranchRule.Adaptive, path)).ParamName);
+            Assert.Equal("length", Assert.Throws<ArgumentOutOfRangeException>(() => HomeAdamFamilyKernel.UpdateMoments(grad, 2, m, v, 0, 4, s, path)).ParamName);
+            Assert.Equal("length", Assert.Throws<ArgumentOutOfRangeException>(() => HomeAdamFamilyKernel.Apply(param, 0, m, v, 1, 4, s, BranchRule.Adaptive, path)).ParamName);
+            Assert.Equal("param", Assert.Throws<ArgumentException>(() => HomeAdamFamilyKernel.Apply(new TensorBuffer(DType.Float16, 4), 0, m, v, 0, 4, s, BranchRule.Adaptive, path)).ParamName);
+            Assert.Equal("grad", Assert.Throws<ArgumentException>(() => HomeAdamFamilyKernel.Step(param, f64, 0, m, v, 0, 4, s, BranchRule.Adaptive, path)).ParamName);
+        }
+    }
 
     [Fact]
     public void Defaults_are_upstreams()

@@ -58,11 +58,25 @@ public class OptionsValidationTests
     }
 
     [Fact]
+    public void NaN_is_refused_where_upstreams_one_sided_checks_let_it_through()
+    {
+        // A deliberate deviation (paper-notes/deviations.md): upstream builds the optimizer and every step writes NaN.
+        Rejects(() => new AdamSrf([P()], new AdamSrfOptions { Lr = double.NaN }), "Lr", "expected η ≥ 0");
+        Rejects(() => new HomeAdam([P()], new HomeAdamOptions { Eps = double.NaN }), "Eps", "expected ε ≥ 0");
+        Rejects(() => new HomeAdamEW([P()], new HomeAdamEWOptions { WeightDecay = double.NaN }), "WeightDecay", "expected λ ≥ 0");
+        Rejects(() => new HomeAdam([P()], new HomeAdamOptions { Tau = double.NaN }), "Tau", "expected τ > 0");
+        Rejects(() => new HomeAdamEW([P()], new HomeAdamEWOptions { Tau = double.NaN }), "Tau", "expected τ > 0");
+        Rejects(() => new AdamW([P()], new AdamWOptions { Lr = double.NaN }), "Lr", "η ≥ 0");
+        Rejects(() => new Stac(TestModels.StackedNet(), new StacOptions { Lr = double.NaN }), "Lr", "η ≥ 0");
+        Rejects(() => new Stac(TestModels.StackedNet(), new StacOptions { CapLr = double.NaN }), "CapLr", "η_cap ≥ 0");
+        Rejects(() => new Stac(TestModels.StackedNet(), new StacOptions { TrunkWeightDecay = double.NaN }), "TrunkWeightDecay", "λ_trunk ≥ 0");
+    }
+
+    [Fact]
     public void Boundary_values_upstream_accepts_are_accepted()
     {
         _ = new AdamSrf([P()], new AdamSrfOptions { Lr = 0, Beta1 = 0, Beta2 = 0, Eps = 0, WeightDecay = 0 });
         _ = new HomeAdam([P()], new HomeAdamOptions { Tau = 1e-300 });
-        _ = new HomeAdamEW([P()], new HomeAdamEWOptions { Lr = double.NaN }); // upstream's one-sided check lets NaN through
         _ = new Stac(TestModels.StackedNet(), new StacOptions { Lr = 0, Eps = 0, TrunkMomentum = 0, Beta1 = 0, Beta2 = 0 });
     }
 

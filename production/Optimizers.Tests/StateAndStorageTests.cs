@@ -169,6 +169,42 @@ public class StateAndStorageTests
         Assert.Equal(before, Fingerprint(o, [p]));
     }
 
+    [Fact]
+    public void A_malformed_state_dict_is_refused_with_the_field_and_its_range_and_changes_nothing()
+    {
+        var p = Parameter.Create("p", [1.0, 2.0], 2);
+        var o = new HomeAdam([p]);
+        SetGrad(p, 1, 1);
+        o.Step();
+        var before = Fingerprint(o, [p]);
+        var saved = o.StateDict();
+        var group = saved.Groups[0];
+        var ps = group.Parameters[0]!;
+        OptimizerState With(GroupState g) => saved with { Groups = [g] };
+        OptimizerState WithParameter(ParameterState x) => With(group with { Parameters = [x] });
+
+        var refusals = new (OptimizerState State, string Says)[]
+        {
+            (With(group with { Shapes = [] }), "0 shapes and 1 dtypes for 1 parameters"),
+            (With(group with { DTypes = [] }), "1 shapes and 0 dtypes for 1 parameters"),
+            (WithParameter(ps with { Step = -1 }), "Step -1 (expected a finite step ≥ 0)"),
+            (WithParameter(ps with { Step = double.NaN }), "(expected a finite step ≥ 0)"),
+            (WithParameter(ps with { Step = double.PositiveInfinity }), "(expected a finite step ≥ 0)"),
+            (WithParameter(ps with { Beta1Power = 1.5 }), "Beta1Power 1.5 (expected 0 ≤ β₁ᵗ ≤ 1)"),
+            (WithParameter(ps with { Beta1Power = double.NaN }), "(expected 0 ≤ β₁ᵗ ≤ 1)"),
+            (WithParameter(ps with { Beta2Power = -0.5 }), "Beta2Power -0.5 (expected 0 ≤ β₂ᵗ ≤ 1)"),
+            (WithParameter(ps with { Beta2Power = double.NegativeInfinity }), "(expected 0 ≤ β₂ᵗ ≤ 1)"),
+        };
+        foreach (var (state, says) in refusals)
+        {
+            var e = Assert.Throws<ArgumentException>(() => o.LoadStateDict(state));
+            Assert.Equal("state", e.ParamName);
+            Assert.Contains(says, e.Message);
+            Assert.Equal(before, Fingerprint(o, [p]));
+        }
+        o.LoadStateDict(WithParameter(ps with { Beta1Power = 0.0 })); // β₁ = 0 gives a product of 0
+    }
+
     [Theory]
     [InlineData(Kind.AdamW)]
     [InlineData(Kind.AdamSrf)]
@@ -194,6 +230,23 @@ public class StateAndStorageTests
         ps[^1].AttachSparseGrad<float>([0], [1f]);
         Assert.Throws<NotSupportedException>(o.Step);
         Assert.Equal(before, Fingerprint(o, ps));
+    }
+
+    [Fact]
+    public void A_step_that_throws_leaves_the_last_telemetry_intact()
+    {
+        var ps = Tensors(4, 6, DType.Float32, edgeShapes: false);
+        var o = Make(Kind.HomeAdamEW, ps, NonFinitePolicy.Throw, groups: 2);
+        o.TelemetryEnabled = true;
+        var rng = new Random(3);
+        foreach (var p in ps) RandomGrad(p, rng);
+        o.Step();
+        var before = o.Telemetry.Select(t => (t.Steps, t.Skipped, t.NonFiniteGradients, t.SteppedElements, t.AdaptiveElements, t.AdaptiveFraction, t.MinVHat)).ToArray();
+        Assert.All(before, t => Assert.True(t.SteppedElements > 0));
+
+        ps[^1].Grad<float>()[0] = float.NaN;
+        Assert.Throws<NonFiniteGradientException>(o.Step);
+        Assert.Equal(before, o.Telemetry.Select(t => (t.Steps, t.Skipped, t.NonFiniteGradients, t.SteppedElements, t.AdaptiveElements, t.AdaptiveFraction, t.MinVHat)).ToArray());
     }
 
     [Fact]

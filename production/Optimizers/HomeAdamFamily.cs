@@ -9,7 +9,7 @@ namespace Optimizers;
 /// </summary>
 public abstract record HomeAdamFamilyOptions : OptimizerOptions
 {
-    /// <summary>Learning rate η. Default 1e-3; valid η ≥ 0 (NaN passes, as upstream).</summary>
+    /// <summary>Learning rate η. Default 1e-3; valid η ≥ 0 (NaN is refused, unlike upstream).</summary>
     public double Lr { get; init; } = 1e-3;
 
     /// <summary>First-moment decay β₁. Default 0.9; valid 0 ≤ β₁ &lt; 1.</summary>
@@ -46,7 +46,7 @@ public abstract record HomeAdamFamilyOptions : OptimizerOptions
         OptionCheck.UnitInterval(Beta2, nameof(Beta2), "beta2", "β₂");
         OptionCheck.NonNegative(Eps, nameof(Eps), "epsilon", "ε");
         OptionCheck.NonNegative(WeightDecay, nameof(WeightDecay), "weight_decay", "λ");
-        if (TauValue is { } tau && tau <= 0.0)
+        if (TauValue is { } tau && !(tau > 0.0)) // NaN too, unlike upstream (paper-notes/deviations.md)
             throw new ArgumentOutOfRangeException("Tau", $"Invalid tau: {OptionCheck.Format(tau)} (expected τ > 0).");
         OptionCheck.StateDType(StateDType, nameof(StateDType));
         ValidateMode();

@@ -40,6 +40,8 @@ public abstract class Optimizer : IDisposable
         public string? Role;
         public readonly GroupTelemetry Telemetry = new();
         public HomeAdamDeviceGroup? DeviceDecision;
+        // Held here, not in Telemetry, until the step is known to proceed: a throwing step must leave the last telemetry intact.
+        public int NonFiniteCount;
     }
 
     private protected readonly List<Group> _groups = [];
@@ -279,7 +281,8 @@ public abstract class Optimizer : IDisposable
     /// <param name="group">Group index, 0 ≤ group &lt; <see cref="GroupCount"/>.</param>
     /// <param name="options">The new options, of the type this optimizer uses (usually <c>old with { Lr = ... }</c>).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="group"/> is out of range, or an option is.</exception>
-    /// <exception cref="ArgumentException">The options have another type, another NonFinitePolicy, or would change the state layout (state dtype, AMSGrad, trunk momentum on/off).</exception>
+    /// <exception cref="ArgumentException">The options have another type, another NonFinitePolicy, or would change the state layout (state dtype, AMSGrad, trunk momentum on/off) or, for STAC, <c>LastNLayers</c>.</exception>
+    /// <remarks>STAC keeps one <see cref="StacOptions"/> for both of its groups (see <see cref="Stac.Options"/>), so there the new options replace those of every group, whichever <paramref name="group"/> is named.</remarks>
     public void SetGroupOptions(int group, OptimizerOptions options)
     {
         if ((uint)group >= (uint)_groups.Count)
@@ -291,11 +294,24 @@ public abstract class Optimizer : IDisposable
         options.Validate();
         if (options.NonFinitePolicy != NonFinitePolicy)
             throw new ArgumentException($"Invalid NonFinitePolicy: {options.NonFinitePolicy}; this optimizer decides with {NonFinitePolicy} for every group.", nameof(options));
-        foreach (var a in g.Arenas)
-            if (!StateLayout(options, a.ParamDType, g.Role).SequenceEqual(a.Specs))
-                throw new ArgumentException("The new options would change the state layout (state dtype, AMSGrad or trunk momentum on/off); build a new optimizer instead.", nameof(options));
-        g.Options = options;
+        if (OptionsChangeProblem(g.Options, options) is { } problem)
+            throw new ArgumentException(problem.Message, problem.Option);
+        IEnumerable<Group> targets = OptionsShareAllGroups ? _groups : [g];
+        foreach (var target in targets)
+            foreach (var a in target.Arenas)
+                if (!StateLayout(options, a.ParamDType, target.Role).SequenceEqual(a.Specs))
+                    throw new ArgumentException("The new options would change the state layout (state dtype, AMSGrad or trunk momentum on/off); build a new optimizer instead.", nameof(options));
+        if (OptionsShareAllGroups)
+            foreach (var target in _groups) target.Options = options;
+        else
+            g.Options = options;
     }
+
+    /// <summary>Whether one options record describes every group, so it may only change for all of them at once (STAC).</summary>
+    private protected virtual bool OptionsShareAllGroups => false;
+
+    /// <summary>Why <paramref name="proposed"/> may not replace <paramref name="current"/> on a built optimizer (a value its structure was derived from), or null.</summary>
+    private protected virtual (string Option, string Message)? OptionsChangeProblem(OptimizerOptions current, OptimizerOptions proposed) => null;
 
     /// <summary>Steps skipped so far under <see cref="NonFinitePolicy.SkipStep"/>.</summary>
     public long NonFiniteSkippedSteps { get; private set; }
@@ -326,8 +342,6 @@ public abstract class Optimizer : IDisposable
         ValidateBeforeStep();
 
         bool telemetry = TelemetryEnabled;
-        if (telemetry)
-            foreach (var g in _groups) g.Telemetry.Reset();
 
         if (_device is not null) PrepareDeviceStep();
 
@@ -346,11 +360,13 @@ public abstract class Optimizer : IDisposable
                 }
                 else
                     foreach (var a in g.Arenas) count += a.CountNonFinite(ref first, KernelPath);
-                if (telemetry) g.Telemetry.NonFiniteGradients = count;
+                g.NonFiniteCount = count;
                 bad += count;
             }
             if (bad > 0 && NonFinitePolicy == NonFinitePolicy.Throw)
                 throw new NonFiniteGradientException(Kind, first!.Name, bad);
+            if (telemetry)
+                foreach (var g in _groups) { g.Telemetry.Reset(); g.Telemetry.NonFiniteGradients = g.NonFiniteCount; }
             if (bad > 0 && NonFinitePolicy == NonFinitePolicy.SkipStep)
             {
                 NonFiniteSkippedSteps++;
@@ -459,8 +475,13 @@ public abstract class Optimizer : IDisposable
             try { s.Options!.Validate(); }
             catch (ArgumentException e) { Refuse($"group {gi} options are invalid: {e.Message}"); }
             if (s.Options!.NonFinitePolicy != NonFinitePolicy) Refuse($"group {gi} has NonFinitePolicy {s.Options.NonFinitePolicy}, this optimizer uses {NonFinitePolicy}");
+            if (OptionsChangeProblem(g.Options, s.Options) is { } problem) Refuse($"group {gi}: {problem.Message}");
+            if (OptionsShareAllGroups && gi > 0 && s.Options != state.Groups[0].Options)
+                Refuse($"group {gi} options differ from group 0's, and {Kind} keeps one options record for every group");
             if (s.Parameters.Count != g.Parameters.Length || s.ParameterNames.Count != g.Parameters.Length)
                 Refuse($"group {gi} has {s.Parameters.Count} parameters, this optimizer's has {g.Parameters.Length}");
+            if (s.Shapes.Count != g.Parameters.Length || s.DTypes.Count != g.Parameters.Length)
+                Refuse($"group {gi} lists {s.Shapes.Count} shapes and {s.DTypes.Count} dtypes for {g.Parameters.Length} parameters (expected one of each per parameter)");
             for (int i = 0; i < g.Parameters.Length; i++)
             {
                 var p = g.Parameters[i];
@@ -475,6 +496,13 @@ public abstract class Optimizer : IDisposable
                 if (s.Parameters[i] is not { } ps) continue;
                 if (HasBetaPowers != ps.Beta1Power.HasValue || HasBetaPowers != ps.Beta2Power.HasValue)
                     Refuse($"parameter '{p.Name}' {(HasBetaPowers ? "lacks" : "has")} running products β₁ᵗ, β₂ᵗ");
+                if (!(double.IsFinite(ps.Step) && ps.Step >= 0))
+                    Refuse($"parameter '{p.Name}' has Step {ps.Step} (expected a finite step ≥ 0)");
+                // 0 is reachable: β = 0 is a valid option, and a long run underflows the product in a narrow state dtype.
+                if (ps.Beta1Power is { } p1 && !(p1 >= 0 && p1 <= 1))
+                    Refuse($"parameter '{p.Name}' has Beta1Power {p1} (expected 0 ≤ β₁ᵗ ≤ 1)");
+                if (ps.Beta2Power is { } p2 && !(p2 >= 0 && p2 <= 1))
+                    Refuse($"parameter '{p.Name}' has Beta2Power {p2} (expected 0 ≤ β₂ᵗ ≤ 1)");
                 if (ps.Buffers.Count != a.Specs.Length) Refuse($"parameter '{p.Name}' has {ps.Buffers.Count} state buffers, this optimizer keeps {a.Specs.Length}");
                 foreach (var spec in a.Specs)
                 {

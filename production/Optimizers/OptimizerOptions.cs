@@ -48,10 +48,13 @@ internal static class OptionCheck
 {
     internal static string Format(double x) => x.ToString("R", CultureInfo.InvariantCulture);
 
-    /// <summary>Upstream's one-sided check <c>value &lt; 0</c> (so NaN passes, as upstream).</summary>
+    /// <summary>
+    /// Upstream's check <c>value &lt; 0</c>, tightened to refuse NaN as well: upstream's one-sided comparison lets NaN through
+    /// and the run then silently produces NaN, whereas this library names the bad option (paper-notes/deviations.md).
+    /// </summary>
     internal static void NonNegative(double value, string option, string label, string symbol)
     {
-        if (value < 0.0) throw new ArgumentOutOfRangeException(option, $"Invalid {label}: {Format(value)} (expected {symbol} ≥ 0).");
+        if (!(value >= 0.0)) throw new ArgumentOutOfRangeException(option, $"Invalid {label}: {Format(value)} (expected {symbol} ≥ 0).");
     }
 
     /// <summary>Upstream's range check <c>not 0 ≤ value &lt; 1</c> (so NaN fails).</summary>

@@ -150,8 +150,25 @@ public sealed class Stac : Optimizer
     /// <summary>Qualified names of the cap parameters.</summary>
     public IReadOnlyList<string> CapParameterNames => Partition.CapParameterNames;
 
-    /// <summary>The options of the first group (the trunk when there is one); <see cref="Optimizer.LoadStateDict"/> and <see cref="Optimizer.SetGroupOptions"/> replace them. A new <see cref="StacOptions.Lr"/> also moves a trunk learning rate that defaults to 0.75·η.</summary>
+    /// <summary>
+    /// The options of both groups. STAC keeps one record for trunk and cap because each side reads its own fields of it
+    /// (<see cref="StacOptions.TrunkLr"/>, <see cref="StacOptions.CapLr"/>, the weight decays, betas, momentum), so a schedule
+    /// can still move each side separately through those fields; upstream's per-group <c>lr</c>/<c>weight_decay</c> map to
+    /// them. <see cref="Optimizer.SetGroupOptions"/> with either group index and <see cref="Optimizer.LoadStateDict"/>
+    /// therefore replace the options of both groups at once (a state dict whose groups disagree is refused), and neither
+    /// may change <see cref="StacOptions.LastNLayers"/>: the partition was fixed at construction. A new
+    /// <see cref="StacOptions.Lr"/> also moves a trunk learning rate that defaults to 0.75·η.
+    /// </summary>
     public StacOptions Options => (StacOptions)_groups[0].Options;
+
+    private protected override bool OptionsShareAllGroups => true;
+
+    private protected override (string Option, string Message)? OptionsChangeProblem(OptimizerOptions current, OptimizerOptions proposed)
+    {
+        int was = ((StacOptions)current).LastNLayers, now = ((StacOptions)proposed).LastNLayers;
+        return was == now ? null
+            : (nameof(StacOptions.LastNLayers), $"Invalid LastNLayers: {now} (expected {was}, the value the trunk/cap partition was built with; build a new optimizer to change it)");
+    }
 
     /// <summary>Always throws: adding parameters after construction would make the trunk/cap partition depend on history.</summary>
     /// <exception cref="NotSupportedException">Always.</exception>

@@ -44,12 +44,25 @@ public sealed class QuickstartTests
 
     [Fact]
     public void The_package_readme_shows_the_quickstart_that_this_test_runs()
+        => PackageReadme.AssertShows("Quickstart", "Checkpoints/QuickstartTests.cs.txt", "quickstart");
+}
+
+/// <summary>Compares a code block of the package README with the region of a test source that runs it.</summary>
+internal static class PackageReadme
+{
+    /// <summary>
+    /// The first csharp block after <c>## {section}</c> in the README must hold the statements between
+    /// <c>// {marker}:begin</c> and <c>// {marker}:end</c> of <paramref name="testSource"/> (a copy in the output folder),
+    /// line by line with indentation and usings ignored.
+    /// </summary>
+    public static void AssertShows(string section, string testSource, string marker)
     {
         string readme = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Checkpoints", "PackageReadme.md"));
-        string source = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Checkpoints", "QuickstartTests.cs.txt"));
-        var block = Regex.Match(readme, "## Quickstart.*?```csharp\n(.*?)```", RegexOptions.Singleline);
-        Assert.True(block.Success, "the README has a ## Quickstart section with a csharp code block");
-        var region = Regex.Match(source, "// quickstart:begin\n(.*?)// quickstart:end", RegexOptions.Singleline);
+        string source = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, testSource));
+        var block = Regex.Match(readme, $"## {Regex.Escape(section)}\n.*?```csharp\n(.*?)```", RegexOptions.Singleline);
+        Assert.True(block.Success, $"the README has a ## {section} section with a csharp code block");
+        var region = Regex.Match(source, $"// {Regex.Escape(marker)}:begin\n(.*?)// {Regex.Escape(marker)}:end", RegexOptions.Singleline);
+        Assert.True(region.Success, $"{testSource} marks its region with // {marker}:begin and // {marker}:end");
         static string[] Statements(string code) => code.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("using ", StringComparison.Ordinal)).ToArray();
         Assert.Equal(Statements(region.Groups[1].Value), Statements(block.Groups[1].Value));
     }

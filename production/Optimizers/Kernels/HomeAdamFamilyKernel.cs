@@ -41,6 +41,8 @@ public static class HomeAdamFamilyKernel
     public static double UpdateMoments(TensorBuffer grad, int paramOffset, TensorBuffer m, TensorBuffer v, int stateOffset, int length,
         in HomeAdamScalars s, KernelPath path = KernelPath.Auto)
     {
+        CheckSegment(grad, nameof(grad), paramOffset, length);
+        CheckState(m, v, stateOffset, length);
         if (path != KernelPath.Scalar) return HomeAdamFamilySimd.UpdateMoments(grad, paramOffset, m, v, stateOffset, length, s, path);
         return (grad.DType, m.DType) switch
         {
@@ -60,6 +62,8 @@ public static class HomeAdamFamilyKernel
     public static long Apply(TensorBuffer param, int paramOffset, TensorBuffer m, TensorBuffer v, int stateOffset, int length,
         in HomeAdamScalars s, BranchRule rule, KernelPath path = KernelPath.Auto)
     {
+        CheckSegment(param, nameof(param), paramOffset, length);
+        CheckState(m, v, stateOffset, length);
         if (path != KernelPath.Scalar) return HomeAdamFamilySimd.Apply(param, paramOffset, m, v, stateOffset, length, s, rule, path);
         return (param.DType, m.DType) switch
         {
@@ -75,14 +79,34 @@ public static class HomeAdamFamilyKernel
         };
     }
 
+    // Every public entry point checks once, before any span is taken, so a mismatch names its argument instead of
+    // surfacing as TensorBuffer's dtype error halfway through a segment.
     static void Check(TensorBuffer param, TensorBuffer grad, int paramOffset, TensorBuffer m, TensorBuffer v, int stateOffset, int length)
     {
+        CheckSegment(param, nameof(param), paramOffset, length);
         if (grad.DType != param.DType) throw new ArgumentException($"Gradient dtype {grad.DType} differs from parameter dtype {param.DType}.", nameof(grad));
+        if (length > grad.Length - paramOffset)
+            throw new ArgumentOutOfRangeException(nameof(length), $"Segment [{paramOffset}, {paramOffset + length}) is outside the gradient arena of {grad.Length} elements.");
+        CheckState(m, v, stateOffset, length);
+    }
+
+    static void CheckSegment(TensorBuffer values, string name, int offset, int length)
+    {
+        ArgumentNullException.ThrowIfNull(values, name);
+        if (values.DType is not (DType.Float32 or DType.Float64))
+            throw new ArgumentException($"Invalid {name} dtype: {values.DType} (expected Float32 or Float64).", name);
+        if ((uint)offset > (uint)values.Length || (uint)length > (uint)(values.Length - offset))
+            throw new ArgumentOutOfRangeException(nameof(length), $"Segment [{offset}, {offset + length}) is outside the {name} arena of {values.Length} elements (expected 0 ≤ offset ≤ offset + length ≤ {values.Length}).");
+    }
+
+    static void CheckState(TensorBuffer m, TensorBuffer v, int stateOffset, int length)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        ArgumentNullException.ThrowIfNull(v);
         if (v.DType != m.DType) throw new ArgumentException($"exp_avg_sq dtype {v.DType} differs from exp_avg dtype {m.DType}.", nameof(v));
-        if ((uint)paramOffset > (uint)param.Length || (uint)length > (uint)(param.Length - paramOffset) || length > grad.Length - paramOffset)
-            throw new ArgumentOutOfRangeException(nameof(length), $"Segment [{paramOffset}, {paramOffset + length}) is outside the parameter arena of {param.Length} elements.");
+        if (!Enum.IsDefined(m.DType)) throw new ArgumentException($"Invalid state dtype: {(int)m.DType} (expected Float32, Float64, BFloat16 or Float16).", nameof(m));
         if ((uint)stateOffset > (uint)m.Length || (uint)length > (uint)(m.Length - stateOffset) || length > v.Length - stateOffset)
-            throw new ArgumentOutOfRangeException(nameof(length), $"Segment [{stateOffset}, {stateOffset + length}) is outside the state arena of {m.Length} elements.");
+            throw new ArgumentOutOfRangeException(nameof(length), $"Segment [{stateOffset}, {stateOffset + length}) is outside the state arena of {m.Length} elements (expected 0 ≤ offset ≤ offset + length ≤ {Math.Min(m.Length, v.Length)}).");
     }
 
     // ---- the formula, scalar: the ground truth -------------------------------------------------
