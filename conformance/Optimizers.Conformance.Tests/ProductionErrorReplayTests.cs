@@ -16,6 +16,12 @@ public class ProductionErrorReplayTests
         "STAC_params_iterable_instead_of_model",       // a type error in C#, not a runtime error
         "HomeAdam_group_tau_negative_not_validated",   // production validates group options
         "HomeAdamEW_group_tau_negative_not_validated",
+        "AdamSRF_lr_nan_accepted",                     // production rejects NaN options
+        "HomeAdam_lr_nan_accepted",
+        "HomeAdamEW_lr_nan_accepted",
+        "HomeAdam_tau_nan_accepted",
+        "HomeAdamEW_tau_nan_accepted",
+        "STAC_lr_nan_accepted",
     };
 
     public static TheoryData<string> ErrorIds()

@@ -31,6 +31,8 @@ public sealed partial class ProductionImplementation
             return ErrorOutcome.NotExpressible("Stac takes a Module; passing a parameter sequence does not compile in C#");
         if (record.Args.TryGetValue("params", out var ps) && ps.ValueKind == JsonValueKind.Array && ps.EnumerateArray().Any(g => g.ValueKind == JsonValueKind.Object))
             return ErrorOutcome.NotExpressible("production validates parameter-group options like the defaults, stricter than upstream (paper-notes/deviations.md)");
+        if (record.Stage == "constructor" && record.Exception is null && record.Args.Values.Any(IsNaN))
+            return ErrorOutcome.NotExpressible("production rejects NaN options that upstream's one-sided checks let through (paper-notes/deviations.md)");
         try
         {
             var args = UpstreamKwargs.Bind(record.Optimizer, record.Args);
@@ -68,6 +70,13 @@ public sealed partial class ProductionImplementation
     static bool ThrownByProduction(Exception e) => e.TargetSite?.DeclaringType?.Assembly == typeof(Optimizer).Assembly;
 
     static ErrorOutcome Constructed(Optimizer _) => ErrorOutcome.Accepted;
+
+    static bool IsNaN(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString() == "NaN",
+        JsonValueKind.Array => value.EnumerateArray().Any(IsNaN),
+        _ => false,
+    };
 
     /// <summary>Steps, and reports a failed step that changed a parameter as a mismatch (production's steps are atomic).</summary>
     static ErrorOutcome AtomicStep(Optimizer optimizer, Parameter[] parameters)
