@@ -128,7 +128,7 @@ public abstract class HomeAdamFamilyOptimizer : Optimizer
                     // min over a run of v, divided once: division by the positive bc2 is monotone, so this equals the minimum of v̂.
                     double minVHat = Rounding.To(state, minV / s.BiasCorrection2);
                     groupMin = double.IsNaN(groupMin) || double.IsNaN(minVHat) ? double.NaN : Math.Min(groupMin, minVHat);
-                    compareIn = compareIn is null ? state : Wider(compareIn.Value, state);
+                    compareIn = compareIn is null ? state : Rounding.Wider(compareIn.Value, state);
                 }
                 else
                 {
@@ -190,6 +190,4 @@ public abstract class HomeAdamFamilyOptimizer : Optimizer
                     a.RunHomeAdam[r], group.DeviceDecision!, counter);
     }
 
-    // torch.minimum of 0-d tensors of two dtypes promotes to the wider one, and τ is then compared in it.
-    static DType Wider(DType a, DType b) => a == DType.Float64 || b == DType.Float64 ? DType.Float64 : a == DType.Float32 || b == DType.Float32 ? DType.Float32 : a;
 }

@@ -341,13 +341,10 @@ public abstract class AcceleratorKernelBackend : IDisposable
         }
         Launch(KernelFamily.HomeAdamFamily, grad.DType, state, "homeadam_fold_min", KernelSource.WorkGroupSize,
             [KernelArgument.Of(scratch), KernelArgument.Of(partials), KernelArgument.Scalar(state, s.BiasCorrection2), KernelArgument.Of(group.Scalars)]);
-        group.CompareIn = group.CompareIn is { } previous ? Wider(previous, state) : state;
+        group.CompareIn = group.CompareIn is { } previous ? Rounding.Wider(previous, state) : state;
         group.LastState = state;
     }
 
-    // torch.minimum of 0-d tensors of two dtypes promotes to the wider one (operation-sequences.md).
-    static DType Wider(DType a, DType b)
-        => a == DType.Float64 || b == DType.Float64 ? DType.Float64 : a == DType.Float32 || b == DType.Float32 ? DType.Float32 : a;
 
     /// <summary><see cref="HomeAdamFamilyKernel.Apply"/> on the device with a rule known on the host (AdamSRF, HomeAdamEW, or a decided HomeAdam).</summary>
     public void HomeAdamApply(DeviceBuffer param, int paramOffset, DeviceBuffer m, DeviceBuffer v, int stateOffset, int length,

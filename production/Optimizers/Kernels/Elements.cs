@@ -70,6 +70,13 @@ public static class Rounding
         _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
     };
 
+    /// <summary>
+    /// torch's promotion of two floating dtypes (float64 over float32 over the 16-bit types): HomeAdam's group minimum
+    /// over 0-d tensors of several state dtypes, and the τ comparison after it, happen in the wider one.
+    /// </summary>
+    public static DType Wider(DType a, DType b)
+        => a == DType.Float64 || b == DType.Float64 ? DType.Float64 : a == DType.Float32 || b == DType.Float32 ? DType.Float32 : a;
+
     /// <summary>The compute type's product of two values already in it: fl(a·b).</summary>
     public static double Mul(DType dtype, double a, double b) => To(dtype, To(dtype, a) * To(dtype, b));
 }
